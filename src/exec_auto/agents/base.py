@@ -1,0 +1,63 @@
+"""The agent protocol: the executor hands a task to a backend and gets a result, nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from exec_auto.config import AgentConfig
+
+TaskKind = Literal["step", "fix", "judge"]
+ResultStatus = Literal["ok", "error", "timeout", "limit"]
+
+
+@dataclass(frozen=True)
+class AgentTask:
+    """One agent call: a fresh context built entirely from `prompt`."""
+
+    ticket: str
+    step_id: str
+    step_title: str
+    prompt: str
+    repo_root: Path
+    attempt: int = 1
+    kind: TaskKind = "step"
+    timeout: float | None = None
+    # Where the executor wrote `prompt` (CLI agents read it from there).
+    prompt_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """What a backend reports: status, a summary, an error, and what it spent."""
+
+    status: ResultStatus
+    summary: str = ""
+    error: str | None = None
+    # Backend-specific result kind (claude: success, error_max_turns, error_max_budget_usd, ...).
+    subtype: str | None = None
+    turns: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    # Problems the backend noticed and refused (e.g. a write outside the repo); logged as issues.
+    incidents: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Agent(Protocol):
+    """A coding agent backend."""
+
+    name: str
+
+    def run(self, task: AgentTask) -> AgentResult:
+        """Carry out the task in task.repo_root; never raises for agent failures."""
+        ...
+
+
+class AgentFactory(Protocol):
+    """What each backend module exposes to the registry."""
+
+    def __call__(self, config: AgentConfig) -> Agent: ...

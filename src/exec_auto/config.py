@@ -1,0 +1,118 @@
+"""One typed configuration, merged from defaults, pyproject.toml [tool.exec-auto], env and CLI flags."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from exec_auto.errors import ConfigError
+
+
+class GatesConfig(BaseModel):
+    """Quality gates after each step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    format: bool = True
+    lint: bool = True
+    test: bool = True
+    # "auto" detects Black from the project's config, else ruff format.
+    formatter: Literal["auto", "black", "ruff"] = "auto"
+    # Tool runner: "auto" detects poetry/uv/hatch/.venv from the project's files.
+    runner: Literal["auto", "poetry", "uv", "hatch", "venv", "plain"] = "auto"
+    test_command: list[str] | None = None
+    fix_attempts: int = 2
+    install: bool = True
+    gate_timeout: float = 600.0
+    select_tests: bool = True
+    final_gate: bool = True
+    baseline: bool = True
+
+
+class AgentConfig(BaseModel):
+    """Which coding agent backend runs the steps, and its limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "auto"
+    command: str | None = None
+    replay_file: Path | None = None
+    record_file: Path | None = None
+    model: str | None = None
+    base_url: str | None = None
+    step_timeout: float = 1800.0
+    max_turns: int = 50
+    max_budget_usd: float | None = None
+    max_requests: int = 200
+    max_tokens: int | None = None
+    retries: int = 3
+    judge: bool = True
+
+
+class BatchConfig(BaseModel):
+    """Batch and parallel runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parallel: int = 1
+    merge: bool = False
+    report_dir: Path | None = None
+    budget_usd: float | None = None
+    budget_seconds: float | None = None
+
+
+class Config(BaseModel):
+    """Everything a run needs to know besides the ticket itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    archive: bool = True
+    agent: AgentConfig = AgentConfig()
+    gates: GatesConfig = GatesConfig()
+    batch: BatchConfig = BatchConfig()
+
+
+def load_pyproject_section(repo_root: Path) -> dict[str, Any]:
+    """The [tool.exec-auto] table of repo_root/pyproject.toml (empty when absent)."""
+    path = repo_root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"invalid TOML: {exc}", path=path, hint="fix the file or remove [tool.exec-auto]"
+        ) from exc
+    section = data.get("tool", {}).get("exec-auto", {})
+    if not isinstance(section, dict):
+        raise ConfigError("[tool.exec-auto] must be a table", path=path)
+    return section
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        elif value is not None:
+            out[key] = value
+    return out
+
+
+def build_config(repo_root: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Defaults < pyproject [tool.exec-auto] < overrides (from flags; None values are ignored)."""
+    data = _merge(load_pyproject_section(repo_root), overrides or {})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"[tool.exec-auto] {where}: {first['msg']}",
+            path=repo_root / "pyproject.toml",
+            hint="see README 'Configuration' for the keys",
+        ) from exc

@@ -1,0 +1,64 @@
+"""The one base exception for user-facing failures, and the exit codes the CLI maps them to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_ISSUES = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class ExecAutoError(Exception):
+    """A failure the user can act on: one line saying what and where, plus a hint."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, path: Path | str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message prefixed with the file it concerns."""
+        return f"{self.path}: {self.message}" if self.path is not None else self.message
+
+
+class TicketNotFoundError(ExecAutoError):
+    """The ticket reference resolves to nothing usable."""
+
+
+class PlanError(ExecAutoError):
+    """plan.md is missing or has no recognisable steps."""
+
+
+class SpecError(ExecAutoError):
+    """spec.yaml cannot be read or written."""
+
+
+class ProgressError(ExecAutoError):
+    """progress.yaml cannot be read or written."""
+
+
+class ConfigError(ExecAutoError):
+    """Configuration (flags or [tool.exec-auto]) is invalid."""
+
+
+class LockHeldError(ExecAutoError):
+    """Another live run holds the ticket's lock."""
+
+
+class AgentNotConfiguredError(ExecAutoError):
+    """No agent backend could be chosen or started."""
+
+
+class ArchiveError(ExecAutoError):
+    """A ticket cannot be archived or restored."""
+
+
+class Interrupted(ExecAutoError):
+    """The run was stopped by SIGINT or SIGTERM."""
+
+    exit_code = EXIT_INTERRUPTED

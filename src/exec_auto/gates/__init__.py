@@ -1,0 +1,1 @@
+"""Quality gates after each step: format, lint, test, and automatic dependency installs."""

@@ -1,0 +1,157 @@
+"""The one subprocess helper: explicit argv, cwd, env, stdin from /dev/null, group-killing timeouts.
+
+Every tool, agent CLI and git call goes through `run`, so an interrupted exec-auto can kill every
+child it started (`kill_all`), and a timed-out command never leaves grandchildren behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_live: set[subprocess.Popen[bytes]] = set()
+_live_lock = threading.Lock()
+
+# How long a process group gets between SIGTERM and SIGKILL.
+_TERM_GRACE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ProcResult:
+    """What a finished (or killed) command did."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0 within its timeout."""
+        return self.returncode == 0 and not self.timed_out
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, for logs and agent feedback."""
+        return (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).strip()
+
+
+def run(
+    argv: Sequence[str] | str,
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    shell: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+) -> ProcResult:
+    """Run a command to completion; on timeout kill its whole process group and mark timed_out.
+
+    A command that cannot be started (missing executable) returns returncode 127 and the OS error
+    in stderr instead of raising, so callers log it like any other failure.
+    """
+    if shell:
+        assert isinstance(argv, str), "shell commands are given as one string"
+        popen_args: Sequence[str] | str = argv
+        shown: tuple[str, ...] = ("sh", "-c", argv)
+    else:
+        assert not isinstance(argv, str), "argv must be a sequence unless shell=True"
+        popen_args = list(argv)
+        shown = tuple(argv)
+    full_env = dict(os.environ if env is None else env)
+    if extra_env:
+        full_env.update(extra_env)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            popen_args,
+            cwd=cwd,
+            env=full_env,
+            shell=shell,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", time.monotonic() - start)
+    with _live_lock:
+        _live.add(proc)
+    timed_out = False
+    try:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            out, err = _drain(proc)
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+    return ProcResult(
+        shown,
+        proc.returncode if proc.returncode is not None else -9,
+        out.decode("utf-8", "replace"),
+        err.decode("utf-8", "replace"),
+        time.monotonic() - start,
+        timed_out,
+    )
+
+
+def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """Collect what a killed process wrote; give up if an escaped grandchild holds the pipes."""
+    try:
+        return proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        proc.wait()
+        return b"", b""
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, then SIGKILL it if it is still there after a grace period."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + _TERM_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    # Kill the group even when the leader exited: its children may still be running.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def kill_all() -> None:
+    """Kill every child process group still running (used on SIGINT/SIGTERM)."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        if proc.poll() is None:
+            _kill_group(proc)
+
+
+def git(*args: str, cwd: Path, timeout: float = 60) -> ProcResult:
+    """Run git with a stable, non-interactive environment."""
+    return run(
+        ["git", *args],
+        cwd=cwd,
+        timeout=timeout,
+        extra_env={"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"},
+    )

@@ -1,0 +1,169 @@
+"""Typed records for what a ticket holds: plan steps, acceptance criteria, and progress state.
+
+Plan and criteria records are immutable: they are parsed once at the edge. Progress records are
+the run's mutable state document; the executor edits them and `progress.save` writes them whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StepStatus = Literal[
+    "pending", "in_progress", "completed", "completed_with_warning", "failed", "skipped"
+]
+FINISHED_STEP_STATUSES: frozenset[str] = frozenset(
+    {"completed", "completed_with_warning", "failed", "skipped"}
+)
+CriterionStatus = Literal["met", "partial", "not_met", "unverified"]
+Severity = Literal["high", "medium", "low"]
+SpecStatus = Literal["draft", "defined", "planned", "in_progress", "completed", "archived"]
+SPEC_STATUSES: tuple[str, ...] = (
+    "draft",
+    "defined",
+    "planned",
+    "in_progress",
+    "completed",
+    "archived",
+)
+
+
+class Step(BaseModel):
+    """One executable plan step: the plan's own id and title, and its markdown verbatim."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    body: str
+    phase: str | None = None
+
+
+class Plan(BaseModel):
+    """plan.md parsed into its title, overview and ordered implementation steps."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path | None = None
+    title: str = ""
+    overview: str = ""
+    steps: tuple[Step, ...]
+    # Distribution names the plan's dependency section mentions (a source for safe auto-install).
+    dependencies: tuple[str, ...] = ()
+
+
+class Criterion(BaseModel):
+    """One acceptance criterion, with the optional command that verifies it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    verify: str | None = None
+    group: str | None = None
+    tests: tuple[str, ...] = ()
+
+
+class FilesTouched(BaseModel):
+    """Files a step created, modified and deleted (repo-relative, POSIX separators)."""
+
+    created: list[str] = Field(default_factory=list)
+    modified: list[str] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+
+    def all(self) -> list[str]:
+        """Created and modified files (the ones that still exist)."""
+        return [*self.created, *self.modified]
+
+
+class AgentUsage(BaseModel):
+    """What an agent reported spending on a step (summed over attempts)."""
+
+    result: str | None = None
+    turns: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class StepProgress(BaseModel):
+    """A step's state in progress.yaml."""
+
+    step_id: str
+    description: str
+    status: StepStatus = "pending"
+    started_at: str | None = None
+    completed_at: str | None = None
+    files_touched: FilesTouched = Field(default_factory=FilesTouched)
+    auto_actions: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    agent: AgentUsage = Field(default_factory=AgentUsage)
+
+
+class ProgressIssue(BaseModel):
+    """One logged problem, kept for manual review."""
+
+    timestamp: str
+    type: str
+    step_id: str | None = None
+    description: str
+    details: str = ""
+    severity: Severity = "medium"
+    resolution: str | None = None
+    resolved_at: str | None = None
+    action_taken: str | None = None
+
+
+class CriterionProgress(BaseModel):
+    """An acceptance criterion's validated status and the evidence that decided it."""
+
+    criterion: str
+    status: CriterionStatus = "unverified"
+    evidence: list[str] = Field(default_factory=list)
+
+
+class TicketProgress(BaseModel):
+    """The run-level block of progress.yaml."""
+
+    name: str
+    type: str | None = None
+    execution_mode: str = "autonomous"
+    started_at: str | None = None
+    completed_at: str | None = None
+    status: str = "pending"
+
+
+class AutoActionsSummary(BaseModel):
+    """Totals of what the run fixed or did by itself."""
+
+    dependencies_installed: list[str] = Field(default_factory=list)
+    formatting_applied: int = 0
+    linting_fixed: int = 0
+    fix_attempts: int = 0
+    tests_run: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+
+
+class Progress(BaseModel):
+    """The whole progress.yaml document."""
+
+    ticket: TicketProgress
+    implementation_steps: list[StepProgress] = Field(default_factory=list)
+    acceptance_criteria: list[CriterionProgress] = Field(default_factory=list)
+    issues: list[ProgressIssue] = Field(default_factory=list)
+    auto_actions_summary: AutoActionsSummary = Field(default_factory=AutoActionsSummary)
+    # Quality-gate results of the run (baseline, final gate), keyed by gate name.
+    quality_gates: dict[str, str] = Field(default_factory=dict)
+
+    def step(self, step_id: str) -> StepProgress | None:
+        """The progress record of a step, if any."""
+        return next((s for s in self.implementation_steps if s.step_id == step_id), None)
+
+    def open_issues(self) -> list[ProgressIssue]:
+        """Issues without a resolution."""
+        return [i for i in self.issues if i.resolution is None]
