@@ -102,6 +102,8 @@ class StepProgress(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     attempts: int = 0
     agent: AgentUsage = Field(default_factory=AgentUsage)
+    # One summary line per gate after the step (e.g. "Black: Formatted 1 file").
+    quality_gates: list[str] = Field(default_factory=list)
 
 
 class ProgressIssue(BaseModel):

@@ -1,0 +1,64 @@
+"""The `command` backend: any CLI agent (aider, codex exec, gemini, a script) run once per attempt.
+
+The command runs through the shell in the repository root with the step prompt in a file named by
+EXEC_AUTO_PROMPT_FILE; a per-step timeout kills its whole process group.
+"""
+
+from __future__ import annotations
+
+from exec_auto.agents.base import Agent, AgentResult, AgentTask
+from exec_auto.config import AgentConfig
+from exec_auto.errors import AgentNotConfiguredError
+from exec_auto.proc import run
+
+TAIL_CHARS = 2000
+
+
+class CommandAgent:
+    """Runs a user-given shell command for each agent task."""
+
+    name = "command"
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def run(self, task: AgentTask) -> AgentResult:
+        """Run the command; exit 0 is success, anything else an error with the output's tail."""
+        env = {
+            "EXEC_AUTO_PROMPT_FILE": str(task.prompt_file or ""),
+            "EXEC_AUTO_STEP_ID": task.step_id,
+            "EXEC_AUTO_STEP_TITLE": task.step_title,
+            "EXEC_AUTO_TICKET": task.ticket,
+            "EXEC_AUTO_ATTEMPT": str(task.attempt),
+            "EXEC_AUTO_TASK_KIND": task.kind,
+        }
+        result = run(
+            self.command, shell=True, cwd=task.repo_root, extra_env=env, timeout=task.timeout
+        )
+        tail = result.output[-TAIL_CHARS:]
+        if result.timed_out:
+            return AgentResult(
+                "timeout",
+                summary=tail,
+                error=f"agent command timed out after {task.timeout:.0f}s and was killed",
+            )
+        if result.returncode != 0:
+            return AgentResult(
+                "error", summary=tail, error=f"agent command exited {result.returncode}: {tail[-500:]}"
+            )
+        return AgentResult("ok", summary=tail)
+
+
+def available(config: AgentConfig) -> bool:
+    """Available whenever a command is configured."""
+    return bool(config.command)
+
+
+def create(config: AgentConfig) -> Agent:
+    """Build the backend from --agent-command / [tool.exec-auto.agent] command."""
+    if not config.command:
+        raise AgentNotConfiguredError(
+            "the command backend needs a command",
+            hint="pass --agent-command 'your-agent --message-file \"$EXEC_AUTO_PROMPT_FILE\"'",
+        )
+    return CommandAgent(config.command)

@@ -1,0 +1,96 @@
+"""Command line: argument parsing only; each subcommand lives in `exec_auto.commands`.
+
+Imports stay light here so `exec-auto --help` is quick; subcommands import their work lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from exec_auto import __version__
+from exec_auto.error_handler import run_guarded
+
+COMMANDS = {
+    "run": "exec_auto.commands.run_cmd",
+    "list": "exec_auto.commands.list_cmd",
+    "show": "exec_auto.commands.show_cmd",
+    "archive": "exec_auto.commands.archive_cmd",
+    "restore": "exec_auto.commands.archive_cmd",
+    "demo": "exec_auto.commands.demo_cmd",
+}
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("tickets", nargs="*", metavar="TICKET", help="ticket names or paths to plan.md/spec.yaml/folder")
+    p.add_argument("--all", action="store_true", help="every active ticket with a plan that is not completed")
+    a = p.add_argument_group("agent")
+    a.add_argument("--agent", help="auto (default), claude, anthropic, openai, command, replay")
+    a.add_argument("--agent-command", dest="agent_command", help="shell command for --agent command")
+    a.add_argument("--replay-file", dest="replay_file", help="recording for --agent replay")
+    a.add_argument("--record", help="save each step's changes to this file (replayable)")
+    a.add_argument("--model", help="model name for claude/anthropic/openai")
+    a.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint URL")
+    a.add_argument("--step-timeout", dest="step_timeout", type=float, help="seconds per agent call")
+    a.add_argument("--max-turns", dest="max_turns", type=int, help="agent turns per call")
+    a.add_argument("--max-budget-usd", dest="max_budget_usd", type=float, help="USD per agent call")
+    a.add_argument("--no-judge", dest="no_judge", action="store_true", help="never ask the agent to judge criteria")
+    g = p.add_argument_group("quality gates")
+    g.add_argument("--no-gates", dest="no_gates", action="store_true", help="run steps without gates")
+    g.add_argument("--no-install", dest="no_install", action="store_true", help="never install missing dependencies")
+    g.add_argument("--fix-attempts", dest="fix_attempts", type=int, help="agent fix attempts per step (default 2)")
+    g.add_argument("--runner", help="auto, poetry, uv, hatch, venv, plain")
+    r = p.add_argument_group("run")
+    r.add_argument("--no-archive", dest="no_archive", action="store_true", help="keep the ticket in specs/tickets")
+    r.add_argument("--restart", action="store_true", help="start over (old progress.yaml kept as a backup)")
+    b = p.add_argument_group("batch")
+    b.add_argument("--parallel", type=int, help="tickets at once, each in its own git worktree")
+    b.add_argument("--merge", action="store_true", help="merge finished branches into the current branch")
+    b.add_argument("--report-dir", dest="report_dir", help="where batch-report.md/json go")
+    b.add_argument("--budget-usd", dest="budget_usd", type=float, help="total USD for the batch")
+    b.add_argument("--budget-seconds", dest="budget_seconds", type=float, help="total wall time for the batch")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="exec-auto",
+        description="Execute planned tickets (specs/tickets/NAME/plan.md) through a coding agent, "
+        "unattended: quality gates, resume, an honest report, archive.",
+        epilog="`exec-auto TICKET` is short for `exec-auto run TICKET`. Exit codes: 0 all done and "
+        "met, 1 finished with issues, 2 could not start, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"exec-auto {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run_options(sub.add_parser("run", help="execute tickets (the main job)"))
+    sub.add_parser("list", help="active and archived tickets with status, steps and open issues")
+    show = sub.add_parser("show", help="a ticket's paths, status, steps, criteria and progress")
+    show.add_argument("ticket", metavar="TICKET")
+    show.add_argument("--json", action="store_true", help="one JSON object for other tools")
+    for name, text in (("archive", "move a ticket to specs/archive"), ("restore", "move an archived ticket back")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("ticket", metavar="TICKET")
+    demo = sub.add_parser("demo", help="run a bundled example ticket offline (a recorded session)")
+    demo.add_argument("directory", nargs="?", help="where to create the example (default: a new temp dir)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the subcommand; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in COMMANDS:
+        args_list.insert(0, "run")
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command])
+    return run_guarded(module.main, args)
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

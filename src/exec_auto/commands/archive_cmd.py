@@ -1,0 +1,22 @@
+"""`exec-auto archive TICKET` / `exec-auto restore TICKET`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from exec_auto.ticket.archive import archive_ticket, restore_command, restore_ticket
+from exec_auto.ticket.resolve import resolve_ticket
+
+
+def main(args: argparse.Namespace) -> int:
+    """Move the ticket folder and print where it went."""
+    ticket = resolve_ticket(args.ticket, Path.cwd(), allow_archived=True)
+    if args.command == "archive":
+        moved = archive_ticket(ticket)
+        print(f"Archived {ticket.rel_dir} -> {moved.rel_dir}")
+        print(f"Restore with: {restore_command(moved)}")
+    else:
+        moved = restore_ticket(ticket)
+        print(f"Restored {ticket.rel_dir} -> {moved.rel_dir}")
+    return 0

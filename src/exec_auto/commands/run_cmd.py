@@ -1,0 +1,105 @@
+"""`exec-auto run TICKET...`: execute tickets, one after another (or in parallel worktrees)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from exec_auto.config import Config, build_config
+from exec_auto.errors import ExecAutoError
+from exec_auto.repo import find_root
+from exec_auto.ticket.resolve import TicketRef, resolve_ticket
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags as a partial config (None means 'not given')."""
+    record = getattr(args, "record", None)
+    replay = getattr(args, "replay_file", None)
+    return {
+        "archive": False if getattr(args, "no_archive", False) else None,
+        "agent": {
+            "name": getattr(args, "agent", None),
+            "command": getattr(args, "agent_command", None),
+            "replay_file": Path(replay).resolve() if replay else None,
+            "record_file": Path(record).resolve() if record else None,
+            "model": getattr(args, "model", None),
+            "base_url": getattr(args, "base_url", None),
+            "step_timeout": getattr(args, "step_timeout", None),
+            "max_turns": getattr(args, "max_turns", None),
+            "max_budget_usd": getattr(args, "max_budget_usd", None),
+            "judge": False if getattr(args, "no_judge", False) else None,
+        },
+        "gates": {
+            "enabled": False if getattr(args, "no_gates", False) else None,
+            "install": False if getattr(args, "no_install", False) else None,
+            "fix_attempts": getattr(args, "fix_attempts", None),
+            "runner": getattr(args, "runner", None),
+        },
+        "batch": {
+            "parallel": getattr(args, "parallel", None),
+            "merge": True if getattr(args, "merge", False) else None,
+            "report_dir": Path(args.report_dir).resolve() if getattr(args, "report_dir", None) else None,
+            "budget_usd": getattr(args, "budget_usd", None),
+            "budget_seconds": getattr(args, "budget_seconds", None),
+        },
+    }
+
+
+def _sigterm(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into the same path as Ctrl-C: children killed, progress flushed, lock released.
+    raise KeyboardInterrupt
+
+
+def select_tickets(args: argparse.Namespace, cwd: Path) -> list[TicketRef]:
+    """The tickets named on the command line, or every runnable active ticket with --all."""
+    if args.all:
+        from exec_auto.batch.select import runnable_tickets
+
+        return runnable_tickets(find_root(cwd))
+    if not args.tickets:
+        raise ExecAutoError("no ticket given", hint="exec-auto run TICKET [TICKET...] or --all")
+    return [resolve_ticket(t, cwd) for t in args.tickets]
+
+
+def run_one(ticket: TicketRef, config: Config) -> int:
+    """Run a single ticket in the foreground with the live view and the printed report."""
+    from exec_auto.agents.registry import create_agent
+    from exec_auto.executor.run import run_ticket
+    from exec_auto.executor.ui import make_ui, use_color
+    from exec_auto.report import print_report
+
+    agent = create_agent(config.agent)
+    ui = make_ui(ticket.name)
+    label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
+    ui.message(f"[AUTO] Starting autonomous execution of {ticket.name} with agent '{agent.name}'{label}")
+    try:
+        outcome = run_ticket(ticket, config, agent, ui)
+    finally:
+        ui.close()
+    print_report(outcome.report, use_color(sys.stdout))
+    print(f"Report: {outcome.report_paths[0]}")
+    if outcome.report.restore_command:
+        print(f"Archived to {outcome.ticket.rel_dir}/ — restore with: {outcome.report.restore_command}")
+    return outcome.exit_code
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the selected tickets; the exit code is the worst of theirs."""
+    signal.signal(signal.SIGTERM, _sigterm)
+    cwd = Path.cwd()
+    tickets = select_tickets(args, cwd)
+    if not tickets:
+        print("No runnable tickets.")
+        return 0
+    config = build_config(tickets[0].root, overrides_from_args(args))
+    if config.agent.record_file and len(tickets) > 1:
+        raise ExecAutoError("--record takes one ticket at a time", hint="run the tickets separately")
+    if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
+        return run_one(tickets[0], config)
+    from exec_auto.batch.runner import run_batch
+
+    return run_batch(tickets, config)

@@ -1,0 +1,237 @@
+"""Run one ticket from start (or resume) to report and archive."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from exec_auto.agents.base import Agent, AgentTask
+from exec_auto.agents.replay import Recorder
+from exec_auto.clock import now_iso
+from exec_auto.config import Config
+from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
+from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
+from exec_auto.executor.lock import TicketLock
+from exec_auto.executor.prompt import PromptContext
+from exec_auto.executor.snapshot import Snapshotter
+from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
+from exec_auto.executor.steps import StepEnv, run_step
+from exec_auto.executor.ui import RunUI
+from exec_auto.gates.base import GateContext, GateReport, Gates, NoGates
+from exec_auto.proc import kill_all
+from exec_auto.report import Report, build_report, write_report
+from exec_auto.repo import state_dir
+from exec_auto.ticket.archive import archive_ticket, restore_command
+from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion
+from exec_auto.ticket.plan import load_plan
+from exec_auto.ticket.progress import load_progress
+from exec_auto.ticket.resolve import TicketRef
+from exec_auto.ticket.spec import Spec, load_spec, set_spec_status
+
+CONVENTION_FILES = ("CLAUDE.md", "AGENTS.md")
+JUDGING_BACKENDS = frozenset({"claude", "anthropic", "openai"})
+
+
+@dataclass(frozen=True)
+class TicketOutcome:
+    """Where a finished run left things."""
+
+    ticket: TicketRef
+    exit_code: int
+    report: Report
+    report_paths: tuple[Path, Path]
+
+
+def load_conventions(root: Path) -> tuple[str, list[str]]:
+    """CLAUDE.md and AGENTS.md concatenated; the names of missing ones."""
+    texts, missing = [], []
+    for name in CONVENTION_FILES:
+        path = root / name
+        if path.is_file():
+            texts.append(f"### {name}\n{path.read_text(encoding='utf-8', errors='replace')}")
+        else:
+            missing.append(name)
+    return "\n\n".join(texts), missing
+
+
+def default_gates(config: Config, plan_dependencies: tuple[str, ...]) -> Gates:
+    """The Python gates, or none when switched off."""
+    if not config.gates.enabled:
+        return NoGates()
+    from exec_auto.gates.python import PythonGates
+
+    return PythonGates(config.gates, plan_dependencies)
+
+
+def _judge(agent: Agent, ticket: str, root: Path, timeout: float) -> Judge:
+    def judge(criterion: Criterion) -> str | None:
+        result = agent.run(
+            AgentTask(
+                ticket=ticket, step_id="criteria", step_title="acceptance criteria",
+                prompt=JUDGE_PROMPT.format(criterion=criterion.text), repo_root=root,
+                kind="judge", timeout=timeout,
+            )
+        )
+        return result.summary if result.status == "ok" else None
+
+    return judge
+
+
+def _prepare_progress(ticket: TicketRef, spec: Spec | None, restart: bool, ui: RunUI) -> tuple[ProgressStore, bool]:
+    path = ticket.progress_path
+    if restart and path.exists():
+        backup = path.with_name(f"progress.yaml.bak-{now_iso().replace(':', '')}")
+        shutil.copy2(path, backup)
+        ui.message(f"[AUTO] --restart: previous progress kept as {backup.name}")
+        path.unlink()
+    progress, warnings = load_progress(path)
+    for warning in warnings:
+        ui.message(f"[AUTO] {warning}")
+    fresh = progress is None
+    if progress is None:
+        progress = fresh_progress(ticket.name, spec.ticket_type if spec else None)
+    progress.ticket.status = "in_progress"
+    progress.ticket.completed_at = None
+    return ProgressStore(path, progress, ticket.root), fresh
+
+
+def run_ticket(
+    ticket: TicketRef,
+    config: Config,
+    agent: Agent,
+    ui: RunUI,
+    *,
+    restart: bool = False,
+    gates_factory: Callable[[Config, tuple[str, ...]], Gates] = default_gates,
+) -> TicketOutcome:
+    """Execute every unfinished step of the ticket, then validate, report and archive."""
+    root = ticket.root
+    plan = load_plan(ticket.plan_path)
+    scratch = state_dir(root)
+    with TicketLock(scratch, ticket.name):
+        spec = load_spec(ticket.spec_path) if ticket.spec_path.is_file() else None
+        store, fresh = _prepare_progress(ticket, spec, restart, ui)
+        for warning in reconcile(store.progress, plan):
+            ui.message(f"[AUTO] {warning}")
+        store.save()
+        if spec is None:
+            ui.issue_logged(store.log_issue(
+                "warning", "spec.yaml not found: no acceptance criteria to validate",
+                step_id=None, severity="low", action_taken="Continued without criteria"))
+        conventions, missing = load_conventions(root)
+        if "CLAUDE.md" in missing and "AGENTS.md" in missing:
+            ui.issue_logged(store.log_issue(
+                "warning", "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
+                step_id=None, severity="low", action_taken="Continued"))
+        if spec is not None and (fresh or spec.status not in {"in_progress"}):
+            if spec.status != "in_progress":
+                set_spec_status(ticket.spec_path, "in_progress", now_iso())
+                ui.message('[AUTO] Updating spec.yaml status to "in_progress"')
+        criteria = spec.criteria if spec else ()
+        gates = gates_factory(config, plan.dependencies)
+        prompt_dir = scratch / "prompts" / ticket.name
+        prompt_dir.mkdir(parents=True, exist_ok=True)
+        env = StepEnv(
+            ticket=ticket.name, root=root, agent=agent, gates=gates, store=store,
+            snapshots=Snapshotter(root, exclude=[ticket.rel_dir]),
+            prompts=PromptContext(ticket.name, plan, criteria, conventions),
+            config=config, ui=ui, prompt_dir=prompt_dir, plan_dependencies=plan.dependencies,
+            recorder=Recorder(config.agent.record_file, ticket.name) if config.agent.record_file else None,
+        )
+        try:
+            _execute(env, plan.steps, fresh)
+            return _finish(ticket, env, criteria, agent)
+        except KeyboardInterrupt:
+            kill_all()
+            store.progress.ticket.status = "interrupted"
+            store.save()
+            raise Interrupted(
+                "interrupted: progress saved; rerun the same command to resume",
+                path=store.path,
+            ) from None
+
+
+def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
+    for result in report.results:
+        env.store.progress.quality_gates[f"{name}: {result.name}"] = result.summary
+
+
+def _execute(env: StepEnv, steps: tuple, fresh: bool) -> None:  # type: ignore[type-arg]
+    total = len(steps)
+    pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
+    if pending and env.config.gates.enabled and env.config.gates.baseline:
+        try:
+            _record_gate(env, "baseline", env.gates.baseline(env.root))
+        except Exception as exc:  # a baseline that cannot run is logged, not fatal
+            env.ui.issue_logged(env.store.log_issue(
+                "runtime_error", f"baseline test run failed: {type(exc).__name__}: {exc}",
+                step_id=None, severity="medium", action_taken="Continued without a baseline"))
+        env.store.save()
+    if not fresh and len(pending) < total:
+        env.ui.message(f"[AUTO] Resuming: {total - len(pending)} of {total} steps already finished")
+    for index, step in enumerate(steps, 1):
+        record = env.store.step(step.id)
+        if record.status in FINISHED_STEP_STATUSES:
+            continue
+        resumed = record.status == "in_progress"
+        env.ui.step_started(index, total, step.id, step.title)
+        run_step(env, step, resumed=resumed)
+        env.ui.step_finished(index, total, env.store.step(step.id))
+
+
+def _finish(ticket: TicketRef, env: StepEnv, criteria: tuple[Criterion, ...], agent: Agent) -> TicketOutcome:
+    store, config = env.store, env.config
+    final = GateReport()
+    if config.gates.enabled and config.gates.final_gate:
+        try:
+            final = env.gates.final(GateContext(env.root, (), None, config.gates, env.plan_dependencies))
+            _record_gate(env, "final", final)
+            for finding in final.new_findings:
+                env.ui.issue_logged(store.log_issue(
+                    finding.type, f"final gate: {finding.description}", step_id=None,
+                    severity=finding.severity, details=finding.details, action_taken="Logged for review"))
+        except Exception as exc:  # the report must still be written
+            env.ui.issue_logged(store.log_issue(
+                "runtime_error", f"final gate failed: {type(exc).__name__}: {exc}",
+                step_id=None, severity="high", action_taken="Logged"))
+    summary = store.progress.auto_actions_summary
+    summary.tests_run, summary.tests_passed = final.tests.run, final.tests.passed
+    summary.tests_failed = final.tests.failed + final.tests.errors
+    judge = None
+    if config.agent.judge and getattr(agent, "name", "") in JUDGING_BACKENDS:
+        judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout)
+    if criteria:
+        env.ui.message("Validating acceptance criteria")
+    store.progress.acceptance_criteria = validate(
+        criteria, env.root, final.passed_tests, final.failed_tests, judge
+    )
+    steps = store.progress.implementation_steps
+    clean = all(s.status == "completed" for s in steps) and all(
+        c.status == "met" for c in store.progress.acceptance_criteria
+    ) and not any(i.severity != "low" for i in store.progress.open_issues())
+    exit_code = EXIT_OK if clean else EXIT_ISSUES
+    store.set_run_status("completed" if clean else "completed_with_issues", completed=True)
+    final_ticket = ticket
+    if ticket.spec_path.is_file():
+        set_spec_status(ticket.spec_path, "completed", now_iso())
+        env.ui.message('[AUTO] Updating spec.yaml status to "completed"')
+    report = build_report(store.progress, agent.name, exit_code, str(store.path.relative_to(env.root)))
+    if config.archive:
+        archived = ticket.moved(archived=True)
+        report.archived_to = archived.rel_dir
+        report.restore_command = restore_command(ticket)
+    paths = write_report(report, ticket.dir)
+    if config.archive:
+        try:
+            final_ticket = archive_ticket(ticket)
+            store.relocate(final_ticket.progress_path)
+            paths = (final_ticket.dir / paths[0].name, final_ticket.dir / paths[1].name)
+            env.ui.message(f"[AUTO] Archived ticket to {final_ticket.rel_dir}/")
+        except Exception as exc:  # archiving is the last step; a failure must not lose the report
+            report.archived_to = None
+            report.restore_command = None
+            paths = write_report(report, ticket.dir)
+            env.ui.message(f"[AUTO] Could not archive: {exc}")
+    return TicketOutcome(final_ticket, exit_code, report, paths)

@@ -1,0 +1,202 @@
+"""One step: hand it to the agent, record what changed, run the gates, fix, log what is left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from exec_auto.agents.base import Agent, AgentResult, AgentTask
+from exec_auto.agents.replay import Recorder
+from exec_auto.config import Config
+from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
+from exec_auto.executor.snapshot import Snapshot, Snapshotter
+from exec_auto.executor.state import ProgressStore
+from exec_auto.executor.ui import RunUI
+from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.ticket.model import FilesTouched, Step, StepProgress, StepStatus
+
+AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
+
+
+@dataclass
+class StepEnv:
+    """Everything a step needs that is the same for all steps of the run."""
+
+    ticket: str
+    root: Path
+    agent: Agent
+    gates: Gates
+    store: ProgressStore
+    snapshots: Snapshotter
+    prompts: PromptContext
+    config: Config
+    ui: RunUI
+    prompt_dir: Path
+    plan_dependencies: tuple[str, ...] = ()
+    recorder: Recorder | None = None
+
+
+def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
+    """Run one agent call (never raises for agent failures) and snapshot around it."""
+    prompt_file = env.prompt_dir / f"{task.kind}-{task.step_id}-{task.attempt}.md"
+    prompt_file.write_text(task.prompt, encoding="utf-8")
+    task = replace(task, prompt_file=prompt_file)
+    before = env.snapshots.take()
+    try:
+        result = env.agent.run(task)
+    except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
+        result = AgentResult("error", error=f"agent crashed: {type(exc).__name__}: {exc}")
+    after = env.snapshots.take()
+    if env.recorder is not None:
+        env.recorder.add(task, result, env.snapshots.patch(before, after))
+    return result, before, after
+
+
+def _account(record: StepProgress, result: AgentResult) -> None:
+    usage = record.agent
+    usage.result = result.subtype or result.status
+    usage.turns += result.turns
+    usage.input_tokens += result.input_tokens
+    usage.output_tokens += result.output_tokens
+    usage.cache_read_tokens += result.cache_read_tokens
+    usage.cache_write_tokens += result.cache_write_tokens
+    usage.cost_usd = round(usage.cost_usd + result.cost_usd, 6)
+
+
+def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str) -> bool:
+    """Log a failed call and any refused actions; True when the call itself failed."""
+    for incident in result.incidents:
+        env.ui.issue_logged(
+            env.store.log_issue(
+                "refused_action", incident, step_id=step.id, severity="medium",
+                action_taken="Refused by exec-auto's guard; the agent went on",
+            )
+        )
+    if result.status == "ok":
+        return False
+    issue = env.store.log_issue(
+        AGENT_ISSUE.get(result.status, "agent_error"),
+        f"{what} failed: {result.error or result.status}",
+        step_id=step.id,
+        severity="high",
+        details=result.summary,
+        action_taken="Logged, continued",
+    )
+    env.ui.issue_logged(issue)
+    return True
+
+
+def _run_gates(env: StepEnv, step: Step, touched: FilesTouched) -> GateReport | None:
+    ctx = GateContext(
+        repo_root=env.root,
+        touched_files=tuple(touched.all()),
+        step_id=step.id,
+        config=env.config.gates,
+        plan_dependencies=env.plan_dependencies,
+    )
+    try:
+        return env.gates.after_step(ctx)
+    except Exception as exc:  # a crashing gate is logged like any other problem
+        env.ui.issue_logged(
+            env.store.log_issue(
+                "runtime_error", f"quality gates crashed: {type(exc).__name__}: {exc}",
+                step_id=step.id, severity="high", action_taken="Gates skipped for this step",
+            )
+        )
+        return None
+
+
+def _absorb(env: StepEnv, record: StepProgress, report: GateReport) -> None:
+    summary = env.store.progress.auto_actions_summary
+    summary.formatting_applied += report.formatted_files
+    summary.linting_fixed += report.lint_fixed
+    for dist in report.dependencies_installed:
+        if dist not in summary.dependencies_installed:
+            summary.dependencies_installed.append(dist)
+    for result in report.results:
+        record.auto_actions.extend(result.auto_actions)
+
+
+def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
+    """Execute one step to a final status; every problem ends up in progress.yaml."""
+    store = env.store
+    record = store.step(step.id)
+    record.warnings = []
+    record.quality_gates = []
+    store.set_step_status(step.id, "in_progress")
+    timeout = env.config.agent.step_timeout
+    task = AgentTask(
+        ticket=env.ticket, step_id=step.id, step_title=step.title,
+        prompt=step_prompt(env.prompts, step, store.progress.implementation_steps, resumed=resumed),
+        repo_root=env.root, attempt=record.attempts + 1, timeout=timeout,
+    )
+    record.attempts += 1
+    result, start, after = call_agent(env, task)
+    _account(record, result)
+    agent_failed = _log_agent_problems(env, step, result, "agent")
+    touched = env.snapshots.changes(start, after)
+    store.save()
+
+    report: GateReport | None = None
+    if touched.all():
+        report = _run_gates(env, step, touched)
+        attempt = 0
+        while (
+            report is not None
+            and report.new_findings
+            and not any(f.skip_step for f in report.new_findings)
+            and report.feedback()
+            and attempt < env.config.gates.fix_attempts
+        ):
+            attempt += 1
+            fix = AgentTask(
+                ticket=env.ticket, step_id=step.id, step_title=step.title,
+                prompt=fix_prompt(env.prompts, step, report.feedback(), attempt, env.config.gates.fix_attempts),
+                repo_root=env.root, attempt=attempt, kind="fix", timeout=timeout,
+            )
+            store.progress.auto_actions_summary.fix_attempts += 1
+            fix_result, _, _ = call_agent(env, fix)
+            _account(record, fix_result)
+            _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
+            _absorb(env, record, report)
+            touched = env.snapshots.changes(start, env.snapshots.take())
+            report = _run_gates(env, step, touched)
+            outcome = "passed" if report is not None and report.passed else "still failing"
+            record.auto_actions.append(f"Fix attempt {attempt}: gates {outcome}")
+        if report is not None:
+            _absorb(env, record, report)
+            record.quality_gates = [r.summary for r in report.results]
+    record.files_touched = env.snapshots.changes(start, env.snapshots.take())
+
+    status: StepStatus = "completed"
+    if report is not None:
+        for finding in report.new_findings:
+            action = "Skipped step, continued to next" if finding.skip_step else "Logged, continued to next step"
+            env.ui.issue_logged(
+                store.log_issue(
+                    finding.type, finding.description, step_id=step.id,
+                    severity=finding.severity, details=finding.details, action_taken=action,
+                )
+            )
+            record.warnings.append(f"{finding.type}: {finding.description} - requires manual review")
+        if any(f.skip_step for f in report.new_findings):
+            status = "skipped"
+        elif report.new_findings:
+            status = "completed_with_warning"
+    if not record.files_touched.created and not record.files_touched.modified and not record.files_touched.deleted:
+        if agent_failed:
+            status = "failed"
+        else:
+            record.warnings.append("the agent made no changes for this step")
+            env.ui.issue_logged(
+                store.log_issue(
+                    "no_changes", "the agent reported success but changed no files",
+                    step_id=step.id, severity="low", details=result.summary[-1000:],
+                    action_taken="Marked completed with warning; review whether the step needed changes",
+                )
+            )
+            status = "completed_with_warning"
+    elif agent_failed and status == "completed":
+        status = "completed_with_warning"
+    store.set_step_status(step.id, status)
+    return status

@@ -1,0 +1,233 @@
+"""The completion report: one honest record of the run, as report.json, report.md and on screen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from exec_auto.atomicio import atomic_write_text
+from exec_auto.clock import parse_iso
+from exec_auto.ticket.model import AutoActionsSummary, CriterionProgress, Progress
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+class ReportStep(BaseModel):
+    """A step's line in the report."""
+
+    id: str
+    title: str
+    status: str
+    files_created: list[str] = Field(default_factory=list)
+    files_modified: list[str] = Field(default_factory=list)
+    files_deleted: list[str] = Field(default_factory=list)
+    quality_gates: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class ReportIssue(BaseModel):
+    """A logged issue, marked for manual review."""
+
+    type: str
+    severity: str
+    step_id: str | None
+    description: str
+    details: str = ""
+    action_taken: str | None = None
+    manual_review: bool = True
+
+
+class Report(BaseModel):
+    """Everything report.json holds."""
+
+    ticket: str
+    status: str
+    mode: str = "autonomous"
+    agent: str = ""
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_seconds: float | None = None
+    steps: list[ReportStep]
+    step_counts: dict[str, int]
+    files_created: list[str]
+    files_modified: list[str]
+    files_deleted: list[str]
+    acceptance_criteria: list[CriterionProgress]
+    issues: list[ReportIssue]
+    quality_gates: dict[str, str]
+    auto_actions: AutoActionsSummary
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    next_actions: list[str]
+    progress_file: str = ""
+    archived_to: str | None = None
+    restore_command: str | None = None
+    exit_code: int = 1
+
+
+def _net_files(progress: Progress) -> tuple[list[str], list[str], list[str]]:
+    """Run-level created/modified/deleted from the steps' changes, in order."""
+    state: dict[str, str] = {}
+    for step in progress.implementation_steps:
+        for path in step.files_touched.created:
+            state[path] = "modified" if state.get(path) == "deleted" else "created"
+        for path in step.files_touched.modified:
+            state.setdefault(path, "modified")
+        for path in step.files_touched.deleted:
+            if state.get(path) == "created":
+                del state[path]
+            else:
+                state[path] = "deleted"
+    pick = lambda kind: sorted(p for p, k in state.items() if k == kind)  # noqa: E731
+    return pick("created"), pick("modified"), pick("deleted")
+
+
+def _next_actions(progress: Progress, criteria: list[CriterionProgress]) -> list[str]:
+    actions = []
+    issues = sorted(progress.open_issues(), key=lambda i: SEVERITY_ORDER.get(i.severity, 3))
+    for issue in issues[:8]:
+        where = f" (step {issue.step_id})" if issue.step_id else ""
+        actions.append(f"Review {issue.type}{where}: {issue.description[:120]} ({issue.severity.upper()})")
+    for crit in criteria:
+        if crit.status != "met":
+            actions.append(f"Check criterion ({crit.status}): {crit.criterion[:120]}")
+    if progress.auto_actions_summary.dependencies_installed:
+        actions.append("Review auto-installed dependencies: " + ", ".join(progress.auto_actions_summary.dependencies_installed))
+    actions.append("Review the diff (git diff / git status) and run the full test suite before merging")
+    return actions
+
+
+def build_report(progress: Progress, agent: str, exit_code: int, progress_file: str) -> Report:
+    """Derive the report from the progress document (the single source of truth)."""
+    steps = [
+        ReportStep(
+            id=s.step_id, title=s.description, status=s.status,
+            files_created=s.files_touched.created, files_modified=s.files_touched.modified,
+            files_deleted=s.files_touched.deleted, quality_gates=s.quality_gates, attempts=s.attempts,
+            input_tokens=s.agent.input_tokens, output_tokens=s.agent.output_tokens, cost_usd=s.agent.cost_usd,
+        )
+        for s in progress.implementation_steps
+    ]
+    counts = {k: 0 for k in ("completed", "completed_with_warning", "failed", "skipped", "pending")}
+    for s in progress.implementation_steps:
+        key = s.status if s.status in counts else "pending"
+        counts[key] += 1
+    created, modified, deleted = _net_files(progress)
+    start, end = parse_iso(progress.ticket.started_at or ""), parse_iso(progress.ticket.completed_at or "")
+    issues = [
+        ReportIssue(
+            type=i.type, severity=i.severity, step_id=i.step_id, description=i.description,
+            details=i.details, action_taken=i.action_taken,
+        )
+        for i in sorted(progress.open_issues(), key=lambda i: SEVERITY_ORDER.get(i.severity, 3))
+    ]
+    return Report(
+        ticket=progress.ticket.name,
+        status=progress.ticket.status,
+        agent=agent,
+        started_at=progress.ticket.started_at,
+        completed_at=progress.ticket.completed_at,
+        duration_seconds=(end - start).total_seconds() if start and end else None,
+        steps=steps,
+        step_counts=counts,
+        files_created=created,
+        files_modified=modified,
+        files_deleted=deleted,
+        acceptance_criteria=progress.acceptance_criteria,
+        issues=issues,
+        quality_gates=dict(progress.quality_gates),
+        auto_actions=progress.auto_actions_summary,
+        input_tokens=sum(s.input_tokens for s in steps),
+        output_tokens=sum(s.output_tokens for s in steps),
+        cost_usd=round(sum(s.cost_usd for s in steps), 6),
+        next_actions=_next_actions(progress, progress.acceptance_criteria),
+        progress_file=progress_file,
+        exit_code=exit_code,
+    )
+
+
+CRIT_MARK = {"met": "[met]", "partial": "[partial]", "not_met": "[NOT MET]", "unverified": "[unverified]"}
+
+
+def render_markdown(report: Report) -> str:
+    """report.md: the seed's completion report, as markdown."""
+    c = report.step_counts
+    total = len(report.steps)
+    done = c["completed"] + c["completed_with_warning"]
+    dur = f"{report.duration_seconds:.0f} s" if report.duration_seconds is not None else "unknown"
+    lines = [
+        f"# Completion report: {report.ticket}",
+        "",
+        f"**Status:** {report.status}  ",
+        f"**Mode:** {report.mode} ({report.agent})  ",
+        f"**Started:** {report.started_at}  ",
+        f"**Completed:** {report.completed_at}  ",
+        f"**Duration:** {dur}  ",
+        f"**Steps:** {done}/{total} completed ({c['completed_with_warning']} with warnings), "
+        f"{c['failed']} failed, {c['skipped']} skipped",
+        "",
+        "## Steps",
+        *(f"- {s.id}. {s.title} — **{s.status}**" for s in report.steps),
+        "",
+    ]
+    for title, files in (("Files created", report.files_created), ("Files modified", report.files_modified), ("Files deleted", report.files_deleted)):
+        lines += [f"## {title}", *(f"- `{f}`" for f in files), "" if files else "- none", ""]
+    met = sum(1 for a in report.acceptance_criteria if a.status == "met")
+    lines += [f"## Acceptance criteria ({met}/{len(report.acceptance_criteria)} met)"]
+    for a in report.acceptance_criteria:
+        lines.append(f"- {CRIT_MARK[a.status]} {a.criterion}")
+        lines += [f"  - evidence: {e}" for e in a.evidence]
+    if not report.acceptance_criteria:
+        lines.append("- none defined")
+    lines += ["", f"## Issues logged ({len(report.issues)}, manual review needed)"]
+    for n, i in enumerate(report.issues, 1):
+        step = f" — step {i.step_id}" if i.step_id else ""
+        lines.append(f"{n}. **[{i.severity.upper()}] {i.type}{step}**: {i.description} → MANUAL REVIEW NEEDED")
+        if i.details:
+            lines += ["   ```", *("   " + d for d in i.details.splitlines()[:20]), "   ```"]
+    if not report.issues:
+        lines.append("- none")
+    lines += ["", "## Quality gates"]
+    lines += [f"- {k}: {v}" for k, v in report.quality_gates.items()] or ["- not run"]
+    a = report.auto_actions
+    lines += [
+        "", "## Auto-actions",
+        f"- dependencies installed: {', '.join(a.dependencies_installed) or 'none'}",
+        f"- files formatted: {a.formatting_applied}",
+        f"- lint issues auto-fixed: {a.linting_fixed}",
+        f"- fix attempts: {a.fix_attempts}",
+        f"- tests: {a.tests_run} run, {a.tests_passed} passed, {a.tests_failed} failed",
+        f"- agent usage: {report.input_tokens} input / {report.output_tokens} output tokens, ${report.cost_usd:.4f}",
+        "", "## Recommended next actions",
+        *(f"{n}. {t}" for n, t in enumerate(report.next_actions, 1)),
+        "", f"Progress file: `{report.progress_file}`",
+    ]
+    if report.archived_to:
+        lines += [f"Archived to: `{report.archived_to}` — restore with `{report.restore_command}`"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Report, folder: Path) -> tuple[Path, Path]:
+    """Write report.md and report.json next to progress.yaml."""
+    md, js = folder / "report.md", folder / "report.json"
+    atomic_write_text(md, render_markdown(report))
+    atomic_write_text(js, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
+    return md, js
+
+
+def print_report(report: Report, color: bool) -> None:
+    """Print the report: rich markdown on a colour terminal, plain text otherwise."""
+    text = render_markdown(report)
+    if color:
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        print(text, flush=True)

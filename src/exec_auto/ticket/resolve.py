@@ -1,0 +1,117 @@
+"""Resolve what the user typed (a name, a path to plan.md/spec.yaml or the folder) to a ticket."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from exec_auto.errors import TicketNotFoundError
+from exec_auto.repo import find_root
+
+TICKETS = Path("specs") / "tickets"
+ARCHIVE = Path("specs") / "archive"
+TICKET_FILES = ("plan.md", "spec.yaml", "progress.yaml")
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    """A ticket folder inside a project, active (specs/tickets) or archived (specs/archive)."""
+
+    name: str
+    root: Path
+    archived: bool = False
+
+    @property
+    def dir(self) -> Path:
+        """The ticket's folder."""
+        return self.root / (ARCHIVE if self.archived else TICKETS) / self.name
+
+    @property
+    def plan_path(self) -> Path:
+        """plan.md."""
+        return self.dir / "plan.md"
+
+    @property
+    def spec_path(self) -> Path:
+        """spec.yaml."""
+        return self.dir / "spec.yaml"
+
+    @property
+    def progress_path(self) -> Path:
+        """progress.yaml."""
+        return self.dir / "progress.yaml"
+
+    @property
+    def rel_dir(self) -> str:
+        """The folder relative to the project root, POSIX style."""
+        return (ARCHIVE if self.archived else TICKETS).joinpath(self.name).as_posix()
+
+    def moved(self, archived: bool) -> TicketRef:
+        """The same ticket on the other side of an archive/restore."""
+        return TicketRef(self.name, self.root, archived)
+
+
+def _names(folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def active_tickets(root: Path) -> list[TicketRef]:
+    """Every folder under specs/tickets."""
+    return [TicketRef(n, root) for n in _names(root / TICKETS)]
+
+
+def archived_tickets(root: Path) -> list[TicketRef]:
+    """Every folder under specs/archive."""
+    return [TicketRef(n, root, archived=True) for n in _names(root / ARCHIVE)]
+
+
+def _from_path(candidate: Path, root: Path) -> TicketRef | None:
+    """A ticket from a path inside specs/tickets or specs/archive, else None."""
+    folder = candidate.parent if candidate.name in TICKET_FILES else candidate
+    folder = folder.resolve()
+    for base, archived in ((root / TICKETS, False), (root / ARCHIVE, True)):
+        base = base.resolve()
+        if folder.parent == base:
+            return TicketRef(folder.name, root, archived)
+    return None
+
+
+def resolve_ticket(ref: str, cwd: Path, *, allow_archived: bool = False) -> TicketRef:
+    """Resolve ref from cwd (any subdirectory of the project); raise TicketNotFoundError with hints."""
+    root = find_root(cwd)
+    text = ref.strip().rstrip("/")
+    if not text:
+        raise TicketNotFoundError("empty ticket name", hint="run `exec-auto list` to see tickets")
+    looks_like_path = "/" in text or text.endswith((".md", ".yaml", ".yml")) or text in {".", ".."}
+    if looks_like_path:
+        candidate = Path(text) if Path(text).is_absolute() else cwd / text
+        found = _from_path(candidate, root)
+        if found is None:
+            raise TicketNotFoundError(
+                f"{text!r} is not a ticket folder inside {TICKETS}/ or {ARCHIVE}/",
+                path=root,
+                hint="give a ticket name, or a path to specs/tickets/NAME[/plan.md|/spec.yaml]",
+            )
+    else:
+        found = TicketRef(text, root)
+    if found.archived or (not found.dir.is_dir() and found.moved(True).dir.is_dir()):
+        archived = found.moved(True)
+        if allow_archived:
+            return archived
+        raise TicketNotFoundError(
+            f"ticket {found.name!r} is archived ({archived.rel_dir})",
+            hint=f"restore it with: exec-auto restore {found.name}",
+        )
+    if not found.dir.is_dir():
+        names = [t.name for t in active_tickets(root)]
+        close = difflib.get_close_matches(found.name, names, n=3, cutoff=0.5)
+        hint = (
+            "did you mean: " + ", ".join(close)
+            if close
+            else "run `exec-auto list` to see the tickets"
+        )
+        raise TicketNotFoundError(f"no ticket {found.name!r} in {TICKETS}/", path=root, hint=hint)
+    return found
