@@ -24,11 +24,20 @@ COMMANDS = {
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("tickets", nargs="*", metavar="TICKET", help="ticket names or paths to plan.md/spec.yaml/folder")
-    p.add_argument("--all", action="store_true", help="every active ticket with a plan that is not completed")
+    p.add_argument(
+        "tickets",
+        nargs="*",
+        metavar="TICKET",
+        help="ticket names or paths to plan.md/spec.yaml/folder",
+    )
+    p.add_argument(
+        "--all", action="store_true", help="every active ticket with a plan that is not completed"
+    )
     a = p.add_argument_group("agent")
     a.add_argument("--agent", help="auto (default), claude, anthropic, openai, command, replay")
-    a.add_argument("--agent-command", dest="agent_command", help="shell command for --agent command")
+    a.add_argument(
+        "--agent-command", dest="agent_command", help="shell command for --agent command"
+    )
     a.add_argument("--replay-file", dest="replay_file", help="recording for --agent replay")
     a.add_argument("--record", help="save each step's changes to this file (replayable)")
     a.add_argument("--model", help="model name for claude/anthropic/openai")
@@ -36,21 +45,49 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     a.add_argument("--step-timeout", dest="step_timeout", type=float, help="seconds per agent call")
     a.add_argument("--max-turns", dest="max_turns", type=int, help="agent turns per call")
     a.add_argument("--max-budget-usd", dest="max_budget_usd", type=float, help="USD per agent call")
-    a.add_argument("--no-judge", dest="no_judge", action="store_true", help="never ask the agent to judge criteria")
+    a.add_argument(
+        "--no-judge",
+        dest="no_judge",
+        action="store_true",
+        help="never ask the agent to judge criteria",
+    )
     g = p.add_argument_group("quality gates")
-    g.add_argument("--no-gates", dest="no_gates", action="store_true", help="run steps without gates")
-    g.add_argument("--no-install", dest="no_install", action="store_true", help="never install missing dependencies")
-    g.add_argument("--fix-attempts", dest="fix_attempts", type=int, help="agent fix attempts per step (default 2)")
+    g.add_argument(
+        "--no-gates", dest="no_gates", action="store_true", help="run steps without gates"
+    )
+    g.add_argument(
+        "--no-install",
+        dest="no_install",
+        action="store_true",
+        help="never install missing dependencies",
+    )
+    g.add_argument(
+        "--fix-attempts",
+        dest="fix_attempts",
+        type=int,
+        help="agent fix attempts per step (default 2)",
+    )
     g.add_argument("--runner", help="auto, poetry, uv, hatch, venv, plain")
     r = p.add_argument_group("run")
-    r.add_argument("--no-archive", dest="no_archive", action="store_true", help="keep the ticket in specs/tickets")
-    r.add_argument("--restart", action="store_true", help="start over (old progress.yaml kept as a backup)")
+    r.add_argument(
+        "--no-archive",
+        dest="no_archive",
+        action="store_true",
+        help="keep the ticket in specs/tickets",
+    )
+    r.add_argument(
+        "--restart", action="store_true", help="start over (old progress.yaml kept as a backup)"
+    )
     b = p.add_argument_group("batch")
     b.add_argument("--parallel", type=int, help="tickets at once, each in its own git worktree")
-    b.add_argument("--merge", action="store_true", help="merge finished branches into the current branch")
+    b.add_argument(
+        "--merge", action="store_true", help="merge finished branches into the current branch"
+    )
     b.add_argument("--report-dir", dest="report_dir", help="where batch-report.md/json go")
     b.add_argument("--budget-usd", dest="budget_usd", type=float, help="total USD for the batch")
-    b.add_argument("--budget-seconds", dest="budget_seconds", type=float, help="total wall time for the batch")
+    b.add_argument(
+        "--budget-seconds", dest="budget_seconds", type=float, help="total wall time for the batch"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,11 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="a ticket's paths, status, steps, criteria and progress")
     show.add_argument("ticket", metavar="TICKET")
     show.add_argument("--json", action="store_true", help="one JSON object for other tools")
-    for name, text in (("archive", "move a ticket to specs/archive"), ("restore", "move an archived ticket back")):
+    for name, text in (
+        ("archive", "move a ticket to specs/archive"),
+        ("restore", "move an archived ticket back"),
+    ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("ticket", metavar="TICKET")
     demo = sub.add_parser("demo", help="run a bundled example ticket offline (a recorded session)")
-    demo.add_argument("directory", nargs="?", help="where to create the example (default: a new temp dir)")
+    demo.add_argument(
+        "directory", nargs="?", help="where to create the example (default: a new temp dir)"
+    )
     return parser
 
 

@@ -42,7 +42,9 @@ def error_handler() -> Iterator[None]:
         if debug:
             traceback.print_exc()
         print(f"exec-auto: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print(f"  the full traceback is in {log} (set EXEC_AUTO_DEBUG=1 to print it)", file=sys.stderr)
+        print(
+            f"  the full traceback is in {log} (set EXEC_AUTO_DEBUG=1 to print it)", file=sys.stderr
+        )
         raise _Exit(EXIT_INTERNAL) from None
 
 

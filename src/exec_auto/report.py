@@ -93,13 +93,20 @@ def _next_actions(progress: Progress, criteria: list[CriterionProgress]) -> list
     issues = sorted(progress.open_issues(), key=lambda i: SEVERITY_ORDER.get(i.severity, 3))
     for issue in issues[:8]:
         where = f" (step {issue.step_id})" if issue.step_id else ""
-        actions.append(f"Review {issue.type}{where}: {issue.description[:120]} ({issue.severity.upper()})")
+        actions.append(
+            f"Review {issue.type}{where}: {issue.description[:120]} ({issue.severity.upper()})"
+        )
     for crit in criteria:
         if crit.status != "met":
             actions.append(f"Check criterion ({crit.status}): {crit.criterion[:120]}")
     if progress.auto_actions_summary.dependencies_installed:
-        actions.append("Review auto-installed dependencies: " + ", ".join(progress.auto_actions_summary.dependencies_installed))
-    actions.append("Review the diff (git diff / git status) and run the full test suite before merging")
+        actions.append(
+            "Review auto-installed dependencies: "
+            + ", ".join(progress.auto_actions_summary.dependencies_installed)
+        )
+    actions.append(
+        "Review the diff (git diff / git status) and run the full test suite before merging"
+    )
     return actions
 
 
@@ -107,10 +114,17 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
     """Derive the report from the progress document (the single source of truth)."""
     steps = [
         ReportStep(
-            id=s.step_id, title=s.description, status=s.status,
-            files_created=s.files_touched.created, files_modified=s.files_touched.modified,
-            files_deleted=s.files_touched.deleted, quality_gates=s.quality_gates, attempts=s.attempts,
-            input_tokens=s.agent.input_tokens, output_tokens=s.agent.output_tokens, cost_usd=s.agent.cost_usd,
+            id=s.step_id,
+            title=s.description,
+            status=s.status,
+            files_created=s.files_touched.created,
+            files_modified=s.files_touched.modified,
+            files_deleted=s.files_touched.deleted,
+            quality_gates=s.quality_gates,
+            attempts=s.attempts,
+            input_tokens=s.agent.input_tokens,
+            output_tokens=s.agent.output_tokens,
+            cost_usd=s.agent.cost_usd,
         )
         for s in progress.implementation_steps
     ]
@@ -119,11 +133,18 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         key = s.status if s.status in counts else "pending"
         counts[key] += 1
     created, modified, deleted = _net_files(progress)
-    start, end = parse_iso(progress.ticket.started_at or ""), parse_iso(progress.ticket.completed_at or "")
+    start, end = (
+        parse_iso(progress.ticket.started_at or ""),
+        parse_iso(progress.ticket.completed_at or ""),
+    )
     issues = [
         ReportIssue(
-            type=i.type, severity=i.severity, step_id=i.step_id, description=i.description,
-            details=i.details, action_taken=i.action_taken,
+            type=i.type,
+            severity=i.severity,
+            step_id=i.step_id,
+            description=i.description,
+            details=i.details,
+            action_taken=i.action_taken,
         )
         for i in sorted(progress.open_issues(), key=lambda i: SEVERITY_ORDER.get(i.severity, 3))
     ]
@@ -152,7 +173,12 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
     )
 
 
-CRIT_MARK = {"met": "[met]", "partial": "[partial]", "not_met": "[NOT MET]", "unverified": "[unverified]"}
+CRIT_MARK = {
+    "met": "[met]",
+    "partial": "[partial]",
+    "not_met": "[NOT MET]",
+    "unverified": "[unverified]",
+}
 
 
 def render_markdown(report: Report) -> str:
@@ -176,7 +202,11 @@ def render_markdown(report: Report) -> str:
         *(f"- {s.id}. {s.title} — **{s.status}**" for s in report.steps),
         "",
     ]
-    for title, files in (("Files created", report.files_created), ("Files modified", report.files_modified), ("Files deleted", report.files_deleted)):
+    for title, files in (
+        ("Files created", report.files_created),
+        ("Files modified", report.files_modified),
+        ("Files deleted", report.files_deleted),
+    ):
         lines += [f"## {title}", *(f"- `{f}`" for f in files), "" if files else "- none", ""]
     met = sum(1 for a in report.acceptance_criteria if a.status == "met")
     lines += [f"## Acceptance criteria ({met}/{len(report.acceptance_criteria)} met)"]
@@ -188,7 +218,9 @@ def render_markdown(report: Report) -> str:
     lines += ["", f"## Issues logged ({len(report.issues)}, manual review needed)"]
     for n, i in enumerate(report.issues, 1):
         step = f" — step {i.step_id}" if i.step_id else ""
-        lines.append(f"{n}. **[{i.severity.upper()}] {i.type}{step}**: {i.description} → MANUAL REVIEW NEEDED")
+        lines.append(
+            f"{n}. **[{i.severity.upper()}] {i.type}{step}**: {i.description} → MANUAL REVIEW NEEDED"
+        )
         if i.details:
             lines += ["   ```", *("   " + d for d in i.details.splitlines()[:20]), "   ```"]
     if not report.issues:
@@ -197,16 +229,19 @@ def render_markdown(report: Report) -> str:
     lines += [f"- {k}: {v}" for k, v in report.quality_gates.items()] or ["- not run"]
     a = report.auto_actions
     lines += [
-        "", "## Auto-actions",
+        "",
+        "## Auto-actions",
         f"- dependencies installed: {', '.join(a.dependencies_installed) or 'none'}",
         f"- files formatted: {a.formatting_applied}",
         f"- lint issues auto-fixed: {a.linting_fixed}",
         f"- fix attempts: {a.fix_attempts}",
         f"- tests: {a.tests_run} run, {a.tests_passed} passed, {a.tests_failed} failed",
         f"- agent usage: {report.input_tokens} input / {report.output_tokens} output tokens, ${report.cost_usd:.4f}",
-        "", "## Recommended next actions",
+        "",
+        "## Recommended next actions",
         *(f"{n}. {t}" for n, t in enumerate(report.next_actions, 1)),
-        "", f"Progress file: `{report.progress_file}`",
+        "",
+        f"Progress file: `{report.progress_file}`",
     ]
     if report.archived_to:
         lines += [f"Archived to: `{report.archived_to}` — restore with `{report.restore_command}`"]

@@ -44,7 +44,9 @@ class CommandAgent:
             )
         if result.returncode != 0:
             return AgentResult(
-                "error", summary=tail, error=f"agent command exited {result.returncode}: {tail[-500:]}"
+                "error",
+                summary=tail,
+                error=f"agent command exited {result.returncode}: {tail[-500:]}",
             )
         return AgentResult("ok", summary=tail)
 

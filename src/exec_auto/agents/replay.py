@@ -53,7 +53,8 @@ class ReplayAgent:
         entry = self.calls.get(_key(task))
         if entry is None:
             return AgentResult(
-                "error", error=f"no recorded {task.kind} call for step {task.step_id} attempt {task.attempt}"
+                "error",
+                error=f"no recorded {task.kind} call for step {task.step_id} attempt {task.attempt}",
             )
         patch = entry.get("patch", "")
         if patch:
@@ -70,7 +71,9 @@ class ReplayAgent:
             finally:
                 patch_file.unlink(missing_ok=True)
             if not applied.ok:
-                return AgentResult("error", error=f"recorded patch did not apply: {applied.output[:500]}")
+                return AgentResult(
+                    "error", error=f"recorded patch did not apply: {applied.output[:500]}"
+                )
         return AgentResult(
             entry.get("status", "ok"),
             summary=f"[replay] {entry.get('summary', '')}".strip(),

@@ -58,11 +58,26 @@ def main(args: argparse.Namespace) -> int:
         for col in ("ticket", "where", "status", "steps", "open issues"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r.ticket.name, "archive" if r.ticket.archived else "tickets", r.status, r.steps, r.open_issues)
+            table.add_row(
+                r.ticket.name,
+                "archive" if r.ticket.archived else "tickets",
+                r.status,
+                r.steps,
+                r.open_issues,
+            )
         Console().print(table)
         return 0
     header = ("TICKET", "WHERE", "STATUS", "STEPS", "OPEN ISSUES")
-    data = [(r.ticket.name, "archive" if r.ticket.archived else "tickets", r.status, r.steps, r.open_issues) for r in rows]
+    data = [
+        (
+            r.ticket.name,
+            "archive" if r.ticket.archived else "tickets",
+            r.status,
+            r.steps,
+            r.open_issues,
+        )
+        for r in rows
+    ]
     widths = [max(len(str(x[i])) for x in [header, *data]) for i in range(len(header))]
     for line in [header, *data]:
         print("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())

@@ -42,7 +42,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "batch": {
             "parallel": getattr(args, "parallel", None),
             "merge": True if getattr(args, "merge", False) else None,
-            "report_dir": Path(args.report_dir).resolve() if getattr(args, "report_dir", None) else None,
+            "report_dir": Path(args.report_dir).resolve()
+            if getattr(args, "report_dir", None)
+            else None,
             "budget_usd": getattr(args, "budget_usd", None),
             "budget_seconds": getattr(args, "budget_seconds", None),
         },
@@ -75,7 +77,9 @@ def run_one(ticket: TicketRef, config: Config) -> int:
     agent = create_agent(config.agent)
     ui = make_ui(ticket.name)
     label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
-    ui.message(f"[AUTO] Starting autonomous execution of {ticket.name} with agent '{agent.name}'{label}")
+    ui.message(
+        f"[AUTO] Starting autonomous execution of {ticket.name} with agent '{agent.name}'{label}"
+    )
     try:
         outcome = run_ticket(ticket, config, agent, ui)
     finally:
@@ -83,7 +87,9 @@ def run_one(ticket: TicketRef, config: Config) -> int:
     print_report(outcome.report, use_color(sys.stdout))
     print(f"Report: {outcome.report_paths[0]}")
     if outcome.report.restore_command:
-        print(f"Archived to {outcome.ticket.rel_dir}/ — restore with: {outcome.report.restore_command}")
+        print(
+            f"Archived to {outcome.ticket.rel_dir}/ — restore with: {outcome.report.restore_command}"
+        )
     return outcome.exit_code
 
 
@@ -97,7 +103,9 @@ def main(args: argparse.Namespace) -> int:
         return 0
     config = build_config(tickets[0].root, overrides_from_args(args))
     if config.agent.record_file and len(tickets) > 1:
-        raise ExecAutoError("--record takes one ticket at a time", hint="run the tickets separately")
+        raise ExecAutoError(
+            "--record takes one ticket at a time", hint="run the tickets separately"
+        )
     if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
         return run_one(tickets[0], config)
     from exec_auto.batch.runner import run_batch

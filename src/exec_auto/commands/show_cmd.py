@@ -35,19 +35,31 @@ def describe(ref: str, cwd: Path) -> dict[str, Any]:
             "progress": str(ticket.progress_path) if progress else None,
         },
         "steps": [
-            {"id": s.id, "title": s.title, "phase": s.phase,
-             "status": by_id[s.id].status if s.id in by_id else "pending"}
+            {
+                "id": s.id,
+                "title": s.title,
+                "phase": s.phase,
+                "status": by_id[s.id].status if s.id in by_id else "pending",
+            }
             for s in plan.steps
         ],
         "acceptance_criteria": [c.text for c in (spec.criteria if spec else ())],
         "criteria_detail": [c.model_dump() for c in (spec.criteria if spec else ())],
         "plan_dependencies": list(plan.dependencies),
-        "progress": None if progress is None else {
+        "progress": None
+        if progress is None
+        else {
             "status": progress.ticket.status,
-            "steps_finished": sum(1 for s in progress.implementation_steps if s.status not in {"pending", "in_progress"}),
+            "steps_finished": sum(
+                1
+                for s in progress.implementation_steps
+                if s.status not in {"pending", "in_progress"}
+            ),
             "open_issues": len(progress.open_issues()),
         },
-        "warnings": list(spec.warnings) if spec else ["spec.yaml not found: no acceptance criteria"],
+        "warnings": list(spec.warnings)
+        if spec
+        else ["spec.yaml not found: no acceptance criteria"],
     }
 
 
@@ -72,7 +84,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"  - {c['text']}{verify}")
     if data["progress"]:
         p = data["progress"]
-        print(f"\nProgress: {p['status']}, {p['steps_finished']}/{len(data['steps'])} steps finished, {p['open_issues']} open issues")
+        print(
+            f"\nProgress: {p['status']}, {p['steps_finished']}/{len(data['steps'])} steps finished, {p['open_issues']} open issues"
+        )
     for w in data["warnings"]:
         print(f"warning: {w}")
     return 0

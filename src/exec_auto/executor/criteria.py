@@ -33,7 +33,8 @@ def _by_command(criterion: Criterion, root: Path) -> CriterionProgress:
     result = run(criterion.verify, shell=True, cwd=root, timeout=VERIFY_TIMEOUT)
     if result.timed_out:
         return CriterionProgress(
-            criterion=criterion.text, status="not_met",
+            criterion=criterion.text,
+            status="not_met",
             evidence=[f"verify command `{criterion.verify}` timed out after {VERIFY_TIMEOUT:.0f}s"],
         )
     status = "met" if result.returncode == 0 else "not_met"
@@ -45,7 +46,14 @@ def _by_command(criterion: Criterion, root: Path) -> CriterionProgress:
 
 def _matches(name: str, test_ids: Sequence[str]) -> list[str]:
     """Test ids equal to name, ending with ::name, or parametrisations of it."""
-    return [t for t in test_ids if t == name or t.endswith(f"::{name}") or f"::{name}[" in t or t.split("::")[-1].split("[")[0] == name]
+    return [
+        t
+        for t in test_ids
+        if t == name
+        or t.endswith(f"::{name}")
+        or f"::{name}[" in t
+        or t.split("::")[-1].split("[")[0] == name
+    ]
 
 
 def _by_tests(
@@ -85,7 +93,8 @@ def check_judgement(
         data = None
     if not isinstance(data, dict):
         return CriterionProgress(
-            criterion=criterion.text, status="unverified",
+            criterion=criterion.text,
+            status="unverified",
             evidence=["the judge's answer was not the requested JSON"],
         )
     claimed = str(data.get("status", "unverified"))
@@ -135,8 +144,11 @@ def validate(
         results.append(
             by_tests
             or CriterionProgress(
-                criterion=criterion.text, status="unverified",
-                evidence=["no verify command, no named test, no judge: nothing the tool could check"],
+                criterion=criterion.text,
+                status="unverified",
+                evidence=[
+                    "no verify command, no named test, no judge: nothing the tool could check"
+                ],
             )
         )
     return results

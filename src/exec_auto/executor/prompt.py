@@ -62,7 +62,10 @@ def history(steps: Sequence[StepProgress], current: str) -> str:
     for s in done[-MAX_HISTORY_LINES:]:
         files = s.files_touched.created + s.files_touched.modified
         shown = ", ".join(files[:4]) + (f" (+{len(files) - 4} more)" if len(files) > 4 else "")
-        lines.append(f"- Step {s.step_id} ({s.status}): {s.description[:80]}" + (f" — {shown}" if shown else ""))
+        lines.append(
+            f"- Step {s.step_id} ({s.status}): {s.description[:80]}"
+            + (f" — {shown}" if shown else "")
+        )
     if len(done) > MAX_HISTORY_LINES:
         lines.insert(0, f"- ... {len(done) - MAX_HISTORY_LINES} earlier steps omitted")
     return "\n".join(lines)

@@ -21,8 +21,8 @@ from exec_auto.executor.steps import StepEnv, run_step
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates, NoGates
 from exec_auto.proc import kill_all
-from exec_auto.report import Report, build_report, write_report
 from exec_auto.repo import state_dir
+from exec_auto.report import Report, build_report, write_report
 from exec_auto.ticket.archive import archive_ticket, restore_command
 from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion
 from exec_auto.ticket.plan import load_plan
@@ -69,9 +69,13 @@ def _judge(agent: Agent, ticket: str, root: Path, timeout: float) -> Judge:
     def judge(criterion: Criterion) -> str | None:
         result = agent.run(
             AgentTask(
-                ticket=ticket, step_id="criteria", step_title="acceptance criteria",
-                prompt=JUDGE_PROMPT.format(criterion=criterion.text), repo_root=root,
-                kind="judge", timeout=timeout,
+                ticket=ticket,
+                step_id="criteria",
+                step_title="acceptance criteria",
+                prompt=JUDGE_PROMPT.format(criterion=criterion.text),
+                repo_root=root,
+                kind="judge",
+                timeout=timeout,
             )
         )
         return result.summary if result.status == "ok" else None
@@ -79,7 +83,9 @@ def _judge(agent: Agent, ticket: str, root: Path, timeout: float) -> Judge:
     return judge
 
 
-def _prepare_progress(ticket: TicketRef, spec: Spec | None, restart: bool, ui: RunUI) -> tuple[ProgressStore, bool]:
+def _prepare_progress(
+    ticket: TicketRef, spec: Spec | None, restart: bool, ui: RunUI
+) -> tuple[ProgressStore, bool]:
     path = ticket.progress_path
     if restart and path.exists():
         backup = path.with_name(f"progress.yaml.bak-{now_iso().replace(':', '')}")
@@ -116,29 +122,50 @@ def run_ticket(
         for warning in reconcile(store.progress, plan):
             ui.message(f"[AUTO] {warning}")
         store.save()
-        if spec is None:
-            ui.issue_logged(store.log_issue(
-                "warning", "spec.yaml not found: no acceptance criteria to validate",
-                step_id=None, severity="low", action_taken="Continued without criteria"))
+        if spec is None and fresh:
+            ui.issue_logged(
+                store.log_issue(
+                    "warning",
+                    "spec.yaml not found: no acceptance criteria to validate",
+                    step_id=None,
+                    severity="low",
+                    action_taken="Continued without criteria",
+                )
+            )
         conventions, missing = load_conventions(root)
-        if "CLAUDE.md" in missing and "AGENTS.md" in missing:
-            ui.issue_logged(store.log_issue(
-                "warning", "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
-                step_id=None, severity="low", action_taken="Continued"))
-        if spec is not None and (fresh or spec.status not in {"in_progress"}):
-            if spec.status != "in_progress":
-                set_spec_status(ticket.spec_path, "in_progress", now_iso())
-                ui.message('[AUTO] Updating spec.yaml status to "in_progress"')
+        if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
+            ui.issue_logged(
+                store.log_issue(
+                    "warning",
+                    "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
+                    step_id=None,
+                    severity="low",
+                    action_taken="Continued",
+                )
+            )
+        if spec is not None and spec.status != "in_progress":
+            # Starting fresh, or resuming a run whose spec was edited meanwhile.
+            set_spec_status(ticket.spec_path, "in_progress", now_iso())
+            ui.message('[AUTO] Updating spec.yaml status to "in_progress"')
         criteria = spec.criteria if spec else ()
         gates = gates_factory(config, plan.dependencies)
         prompt_dir = scratch / "prompts" / ticket.name
         prompt_dir.mkdir(parents=True, exist_ok=True)
         env = StepEnv(
-            ticket=ticket.name, root=root, agent=agent, gates=gates, store=store,
+            ticket=ticket.name,
+            root=root,
+            agent=agent,
+            gates=gates,
+            store=store,
             snapshots=Snapshotter(root, exclude=[ticket.rel_dir]),
             prompts=PromptContext(ticket.name, plan, criteria, conventions),
-            config=config, ui=ui, prompt_dir=prompt_dir, plan_dependencies=plan.dependencies,
-            recorder=Recorder(config.agent.record_file, ticket.name) if config.agent.record_file else None,
+            config=config,
+            ui=ui,
+            prompt_dir=prompt_dir,
+            plan_dependencies=plan.dependencies,
+            recorder=Recorder(config.agent.record_file, ticket.name)
+            if config.agent.record_file
+            else None,
         )
         try:
             _execute(env, plan.steps, fresh)
@@ -165,9 +192,15 @@ def _execute(env: StepEnv, steps: tuple, fresh: bool) -> None:  # type: ignore[t
         try:
             _record_gate(env, "baseline", env.gates.baseline(env.root))
         except Exception as exc:  # a baseline that cannot run is logged, not fatal
-            env.ui.issue_logged(env.store.log_issue(
-                "runtime_error", f"baseline test run failed: {type(exc).__name__}: {exc}",
-                step_id=None, severity="medium", action_taken="Continued without a baseline"))
+            env.ui.issue_logged(
+                env.store.log_issue(
+                    "runtime_error",
+                    f"baseline test run failed: {type(exc).__name__}: {exc}",
+                    step_id=None,
+                    severity="medium",
+                    action_taken="Continued without a baseline",
+                )
+            )
         env.store.save()
     if not fresh and len(pending) < total:
         env.ui.message(f"[AUTO] Resuming: {total - len(pending)} of {total} steps already finished")
@@ -181,21 +214,38 @@ def _execute(env: StepEnv, steps: tuple, fresh: bool) -> None:  # type: ignore[t
         env.ui.step_finished(index, total, env.store.step(step.id))
 
 
-def _finish(ticket: TicketRef, env: StepEnv, criteria: tuple[Criterion, ...], agent: Agent) -> TicketOutcome:
+def _finish(
+    ticket: TicketRef, env: StepEnv, criteria: tuple[Criterion, ...], agent: Agent
+) -> TicketOutcome:
     store, config = env.store, env.config
     final = GateReport()
     if config.gates.enabled and config.gates.final_gate:
         try:
-            final = env.gates.final(GateContext(env.root, (), None, config.gates, env.plan_dependencies))
+            final = env.gates.final(
+                GateContext(env.root, (), None, config.gates, env.plan_dependencies)
+            )
             _record_gate(env, "final", final)
             for finding in final.new_findings:
-                env.ui.issue_logged(store.log_issue(
-                    finding.type, f"final gate: {finding.description}", step_id=None,
-                    severity=finding.severity, details=finding.details, action_taken="Logged for review"))
+                env.ui.issue_logged(
+                    store.log_issue(
+                        finding.type,
+                        f"final gate: {finding.description}",
+                        step_id=None,
+                        severity=finding.severity,
+                        details=finding.details,
+                        action_taken="Logged for review",
+                    )
+                )
         except Exception as exc:  # the report must still be written
-            env.ui.issue_logged(store.log_issue(
-                "runtime_error", f"final gate failed: {type(exc).__name__}: {exc}",
-                step_id=None, severity="high", action_taken="Logged"))
+            env.ui.issue_logged(
+                store.log_issue(
+                    "runtime_error",
+                    f"final gate failed: {type(exc).__name__}: {exc}",
+                    step_id=None,
+                    severity="high",
+                    action_taken="Logged",
+                )
+            )
     summary = store.progress.auto_actions_summary
     summary.tests_run, summary.tests_passed = final.tests.run, final.tests.passed
     summary.tests_failed = final.tests.failed + final.tests.errors
@@ -208,16 +258,20 @@ def _finish(ticket: TicketRef, env: StepEnv, criteria: tuple[Criterion, ...], ag
         criteria, env.root, final.passed_tests, final.failed_tests, judge
     )
     steps = store.progress.implementation_steps
-    clean = all(s.status == "completed" for s in steps) and all(
-        c.status == "met" for c in store.progress.acceptance_criteria
-    ) and not any(i.severity != "low" for i in store.progress.open_issues())
+    clean = (
+        all(s.status == "completed" for s in steps)
+        and all(c.status == "met" for c in store.progress.acceptance_criteria)
+        and not any(i.severity != "low" for i in store.progress.open_issues())
+    )
     exit_code = EXIT_OK if clean else EXIT_ISSUES
     store.set_run_status("completed" if clean else "completed_with_issues", completed=True)
     final_ticket = ticket
     if ticket.spec_path.is_file():
         set_spec_status(ticket.spec_path, "completed", now_iso())
         env.ui.message('[AUTO] Updating spec.yaml status to "completed"')
-    report = build_report(store.progress, agent.name, exit_code, str(store.path.relative_to(env.root)))
+    report = build_report(
+        store.progress, agent.name, exit_code, str(store.path.relative_to(env.root))
+    )
     if config.archive:
         archived = ticket.moved(archived=True)
         report.archived_to = archived.rel_dir

@@ -85,4 +85,3 @@ class Snapshotter:
         if before.tree == after.tree:
             return ""
         return self._git("diff", "--binary", "--no-renames", before.tree, after.tree)
-

@@ -68,7 +68,10 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
     for incident in result.incidents:
         env.ui.issue_logged(
             env.store.log_issue(
-                "refused_action", incident, step_id=step.id, severity="medium",
+                "refused_action",
+                incident,
+                step_id=step.id,
+                severity="medium",
                 action_taken="Refused by exec-auto's guard; the agent went on",
             )
         )
@@ -99,8 +102,11 @@ def _run_gates(env: StepEnv, step: Step, touched: FilesTouched) -> GateReport | 
     except Exception as exc:  # a crashing gate is logged like any other problem
         env.ui.issue_logged(
             env.store.log_issue(
-                "runtime_error", f"quality gates crashed: {type(exc).__name__}: {exc}",
-                step_id=step.id, severity="high", action_taken="Gates skipped for this step",
+                "runtime_error",
+                f"quality gates crashed: {type(exc).__name__}: {exc}",
+                step_id=step.id,
+                severity="high",
+                action_taken="Gates skipped for this step",
             )
         )
         return None
@@ -126,9 +132,13 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     store.set_step_status(step.id, "in_progress")
     timeout = env.config.agent.step_timeout
     task = AgentTask(
-        ticket=env.ticket, step_id=step.id, step_title=step.title,
+        ticket=env.ticket,
+        step_id=step.id,
+        step_title=step.title,
         prompt=step_prompt(env.prompts, step, store.progress.implementation_steps, resumed=resumed),
-        repo_root=env.root, attempt=record.attempts + 1, timeout=timeout,
+        repo_root=env.root,
+        attempt=record.attempts + 1,
+        timeout=timeout,
     )
     record.attempts += 1
     result, start, after = call_agent(env, task)
@@ -150,9 +160,16 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         ):
             attempt += 1
             fix = AgentTask(
-                ticket=env.ticket, step_id=step.id, step_title=step.title,
-                prompt=fix_prompt(env.prompts, step, report.feedback(), attempt, env.config.gates.fix_attempts),
-                repo_root=env.root, attempt=attempt, kind="fix", timeout=timeout,
+                ticket=env.ticket,
+                step_id=step.id,
+                step_title=step.title,
+                prompt=fix_prompt(
+                    env.prompts, step, report.feedback(), attempt, env.config.gates.fix_attempts
+                ),
+                repo_root=env.root,
+                attempt=attempt,
+                kind="fix",
+                timeout=timeout,
             )
             store.progress.auto_actions_summary.fix_attempts += 1
             fix_result, _, _ = call_agent(env, fix)
@@ -171,27 +188,44 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     status: StepStatus = "completed"
     if report is not None:
         for finding in report.new_findings:
-            action = "Skipped step, continued to next" if finding.skip_step else "Logged, continued to next step"
+            action = (
+                "Skipped step, continued to next"
+                if finding.skip_step
+                else "Logged, continued to next step"
+            )
             env.ui.issue_logged(
                 store.log_issue(
-                    finding.type, finding.description, step_id=step.id,
-                    severity=finding.severity, details=finding.details, action_taken=action,
+                    finding.type,
+                    finding.description,
+                    step_id=step.id,
+                    severity=finding.severity,
+                    details=finding.details,
+                    action_taken=action,
                 )
             )
-            record.warnings.append(f"{finding.type}: {finding.description} - requires manual review")
+            record.warnings.append(
+                f"{finding.type}: {finding.description} - requires manual review"
+            )
         if any(f.skip_step for f in report.new_findings):
             status = "skipped"
         elif report.new_findings:
             status = "completed_with_warning"
-    if not record.files_touched.created and not record.files_touched.modified and not record.files_touched.deleted:
+    if (
+        not record.files_touched.created
+        and not record.files_touched.modified
+        and not record.files_touched.deleted
+    ):
         if agent_failed:
             status = "failed"
         else:
             record.warnings.append("the agent made no changes for this step")
             env.ui.issue_logged(
                 store.log_issue(
-                    "no_changes", "the agent reported success but changed no files",
-                    step_id=step.id, severity="low", details=result.summary[-1000:],
+                    "no_changes",
+                    "the agent reported success but changed no files",
+                    step_id=step.id,
+                    severity="low",
+                    details=result.summary[-1000:],
                     action_taken="Marked completed with warning; review whether the step needed changes",
                 )
             )

@@ -69,12 +69,18 @@ class PlainUI:
     def step_finished(self, index: int, total: int, record: StepProgress) -> None:
         """Print the step's outcome, gates and files."""
         touched = record.files_touched
-        for label, files in (("Created", touched.created), ("Modified", touched.modified), ("Deleted", touched.deleted)):
+        for label, files in (
+            ("Created", touched.created),
+            ("Modified", touched.modified),
+            ("Deleted", touched.deleted),
+        ):
             for path in files:
                 self._print(f"   {label}: {path}")
         for line in record.quality_gates:
             self._print(f"   {line}")
-        self._print(f"   [{STATUS_MARK.get(record.status, record.status)}] step {record.step_id}: {record.status}")
+        self._print(
+            f"   [{STATUS_MARK.get(record.status, record.status)}] step {record.step_id}: {record.status}"
+        )
 
     def issue_logged(self, issue: ProgressIssue) -> None:
         """Print the issue."""

@@ -1,0 +1,1 @@
+"""Batch and parallel runs: many tickets, one morning report."""

@@ -1,0 +1,110 @@
+"""Shared fixtures: real temp git projects holding tickets, and a scriptable CLI agent."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+AGENT_SCRIPT = Path(__file__).parent / "helpers" / "script_agent.py"
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in root and return stdout (raises on failure)."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True, env=env
+    ).stdout
+
+
+def plan_text(titles: list[str]) -> str:
+    """A plan.md with one `### Step N:` per title."""
+    steps = "\n".join(f"### Step {i}: {t}\n\nDo {t.lower()}.\n" for i, t in enumerate(titles, 1))
+    return f"# Implementation Plan: Demo\n\n## Executive Summary\n\nA test plan.\n\n## Implementation Steps\n\n{steps}"
+
+
+def make_project(
+    root: Path,
+    name: str = "feature-x",
+    titles: list[str] | None = None,
+    *,
+    spec: str | None = "default",
+    conventions: bool = True,
+) -> Path:
+    """Create a git repo at root with specs/tickets/<name>/{plan.md,spec.yaml} and commit it."""
+    ticket = root / "specs" / "tickets" / name
+    ticket.mkdir(parents=True)
+    (ticket / "plan.md").write_text(
+        plan_text(titles or ["First", "Second", "Third"]), encoding="utf-8"
+    )
+    if spec == "default":
+        spec = textwrap.dedent(
+            """\
+            title: "Feature X"  # keep this comment
+            acceptance_criteria:
+              - criterion: "a.txt exists"
+                verify: "test -f a.txt"
+              - "Something nobody checks"
+            ticket:
+              type: feature
+              status: planned
+            """
+        )
+    if spec is not None:
+        (ticket / "spec.yaml").write_text(spec, encoding="utf-8")
+    if conventions:
+        (root / "CLAUDE.md").write_text("# Conventions\nUse tabs nowhere.\n", encoding="utf-8")
+    (root / "README.md").write_text("project\n", encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    return ticket
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A committed git project with a three-step ticket `feature-x`."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    make_project(root)
+    return root
+
+
+@pytest.fixture
+def script_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[dict[str, object]], str]:
+    """Configure the scripted agent's behaviour per step; returns the --agent-command to use.
+
+    Every call is appended to $SCRIPT_AGENT_LOG as a JSON line (step, kind, attempt, prompt).
+    """
+    log = tmp_path / "agent-calls.jsonl"
+    behaviour = tmp_path / "agent-behaviour.json"
+    monkeypatch.setenv("SCRIPT_AGENT_LOG", str(log))
+    monkeypatch.setenv("SCRIPT_AGENT_BEHAVIOUR", str(behaviour))
+
+    def configure(steps: dict[str, object]) -> str:
+        behaviour.write_text(json.dumps(steps), encoding="utf-8")
+        return f"{sys.executable} {AGENT_SCRIPT}"
+
+    return configure
+
+
+def agent_calls(tmp_path: Path) -> list[dict[str, str]]:
+    """The scripted agent's call log."""
+    log = tmp_path / "agent-calls.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
