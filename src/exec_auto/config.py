@@ -50,6 +50,8 @@ class AgentConfig(BaseModel):
     max_requests: int = 200
     max_tokens: int | None = None
     retries: int = 3
+    # Seconds before the first retry of a failed model request; doubles with each retry.
+    retry_backoff: float = 2.0
     judge: bool = True
 
 
@@ -96,8 +98,9 @@ def load_pyproject_section(repo_root: Path) -> dict[str, Any]:
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        if isinstance(value, dict):
+            # Recurse even when the base lacks the table, so None ("not given") is dropped there too.
+            out[key] = _merge(out[key] if isinstance(out.get(key), dict) else {}, value)
         elif value is not None:
             out[key] = value
     return out

@@ -9,6 +9,9 @@ from typing import Literal, Protocol
 from exec_auto.config import AgentConfig
 
 TaskKind = Literal["step", "fix", "judge"]
+
+# Separates a prompt's fixed prefix (identical for every step, cacheable) from its per-step part.
+STEP_MARKER = "<!-- exec-auto:step -->"
 ResultStatus = Literal["ok", "error", "timeout", "limit"]
 
 

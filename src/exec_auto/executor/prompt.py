@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from exec_auto.agents.base import STEP_MARKER
 from exec_auto.ticket.model import Criterion, Plan, Step, StepProgress
 
-STEP_MARKER = "<!-- exec-auto:step -->"
 MAX_CONVENTIONS_CHARS = 12_000
 MAX_HISTORY_LINES = 12
 MAX_FEEDBACK_CHARS = 8_000

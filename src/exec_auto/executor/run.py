@@ -19,7 +19,7 @@ from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
 from exec_auto.executor.steps import StepEnv, run_step
 from exec_auto.executor.ui import RunUI
-from exec_auto.gates.base import GateContext, GateReport, Gates, NoGates
+from exec_auto.gates.base import GateContext, GateReport, Gates
 from exec_auto.proc import kill_all
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
@@ -58,11 +58,9 @@ def load_conventions(root: Path) -> tuple[str, list[str]]:
 
 def default_gates(config: Config, plan_dependencies: tuple[str, ...]) -> Gates:
     """The Python gates, or none when switched off."""
-    if not config.gates.enabled:
-        return NoGates()
-    from exec_auto.gates.python import PythonGates
+    from exec_auto.gates import make_gates
 
-    return PythonGates(config.gates, plan_dependencies)
+    return make_gates(config.gates, plan_dependencies)
 
 
 def _judge(agent: Agent, ticket: str, root: Path, timeout: float) -> Judge:
@@ -111,8 +109,12 @@ def run_ticket(
     *,
     restart: bool = False,
     gates_factory: Callable[[Config, tuple[str, ...]], Gates] = default_gates,
+    should_stop: Callable[[], str | None] | None = None,
 ) -> TicketOutcome:
-    """Execute every unfinished step of the ticket, then validate, report and archive."""
+    """Execute every unfinished step of the ticket, then validate, report and archive.
+
+    should_stop (a batch budget) is asked before each step; a reason string stops the run there.
+    """
     root = ticket.root
     plan = load_plan(ticket.plan_path)
     scratch = state_dir(root)
@@ -168,7 +170,8 @@ def run_ticket(
             else None,
         )
         try:
-            _execute(env, plan.steps, fresh)
+            if _execute(env, plan.steps, fresh, should_stop):
+                return _stopped(ticket, env, agent)
             return _finish(ticket, env, criteria, agent)
         except KeyboardInterrupt:
             kill_all()
@@ -185,12 +188,24 @@ def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
         env.store.progress.quality_gates[f"{name}: {result.name}"] = result.summary
 
 
-def _execute(env: StepEnv, steps: tuple, fresh: bool) -> None:  # type: ignore[type-arg]
+def _execute(
+    env: StepEnv,
+    steps: tuple,  # type: ignore[type-arg]
+    fresh: bool,
+    should_stop: Callable[[], str | None] | None = None,
+) -> bool:
+    """Run the unfinished steps; True when should_stop ended the run early."""
     total = len(steps)
     pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
-    if pending and env.config.gates.enabled and env.config.gates.baseline:
+    recorded = env.store.progress.baseline_failures
+    if recorded is not None:
+        # A resume: the tree now holds earlier steps' work, so re-running the baseline would
+        # wrongly excuse their failures as pre-existing.
+        env.gates.baseline_failures = set(recorded)
+    elif pending and env.config.gates.enabled and env.config.gates.baseline:
         try:
             _record_gate(env, "baseline", env.gates.baseline(env.root))
+            env.store.progress.baseline_failures = sorted(env.gates.baseline_failures)
         except Exception as exc:  # a baseline that cannot run is logged, not fatal
             env.ui.issue_logged(
                 env.store.log_issue(
@@ -208,10 +223,39 @@ def _execute(env: StepEnv, steps: tuple, fresh: bool) -> None:  # type: ignore[t
         record = env.store.step(step.id)
         if record.status in FINISHED_STEP_STATUSES:
             continue
+        reason = should_stop() if should_stop is not None else None
+        if reason:
+            left = sum(
+                1 for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES
+            )
+            env.ui.issue_logged(
+                env.store.log_issue(
+                    "budget_exhausted",
+                    f"{reason}: stopped before step {step.id}, {left} step(s) left pending",
+                    step_id=step.id,
+                    # Low: it blocks nothing once a rerun has done the remaining steps.
+                    severity="low",
+                    action_taken="Stopped; rerun the same command to resume",
+                )
+            )
+            return True
         resumed = record.status == "in_progress"
         env.ui.step_started(index, total, step.id, step.title)
         run_step(env, step, resumed=resumed)
         env.ui.step_finished(index, total, env.store.step(step.id))
+    return False
+
+
+def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
+    """A batch budget ran out: report what was done, leave the rest pending and the ticket active.
+
+    No final gate, criteria or archive: the ticket is unfinished, and a rerun resumes it.
+    """
+    env.store.set_run_status("stopped", completed=True)
+    report = build_report(
+        env.store.progress, agent.name, EXIT_ISSUES, str(env.store.path.relative_to(env.root))
+    )
+    return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
 
 
 def _finish(

@@ -1,1 +1,22 @@
-"""Quality gates after each step: format, lint, test, and automatic dependency installs."""
+"""Quality gates after each step: format, lint, test, and automatic dependency installs.
+
+Kept import-light: the CLI imports this package for `--help`, and nothing here may run at import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from exec_auto.config import GatesConfig
+    from exec_auto.gates.base import Gates
+
+
+def make_gates(config: GatesConfig, plan_dependencies: tuple[str, ...] = ()) -> Gates:
+    """The Python gates, or NoGates when gates are switched off."""
+    from exec_auto.gates.base import NoGates
+    from exec_auto.gates.python import PythonGates
+
+    if not config.enabled:
+        return NoGates()
+    return PythonGates(config, plan_dependencies)

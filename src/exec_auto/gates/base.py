@@ -45,6 +45,8 @@ class GateResult:
     auto_actions: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     skipped: bool = False
+    # Wall-clock seconds the gate's tool(s) took.
+    duration: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ class GateContext:
 class Gates(Protocol):
     """Quality gates the executor runs."""
 
+    # Test ids failing before the run; the executor persists them so a resume keeps them.
+    baseline_failures: set[str]
+
     def baseline(self, repo_root: Path) -> GateReport:
         """Run the suite before the first step; later failures already here are pre-existing."""
         ...
@@ -130,6 +135,9 @@ class Gates(Protocol):
 
 class NoGates:
     """Gates switched off (`--no-gates`): every step passes unchecked."""
+
+    def __init__(self) -> None:
+        self.baseline_failures: set[str] = set()
 
     def baseline(self, repo_root: Path) -> GateReport:
         """Nothing to record."""

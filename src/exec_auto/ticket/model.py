@@ -161,6 +161,8 @@ class Progress(BaseModel):
     auto_actions_summary: AutoActionsSummary = Field(default_factory=AutoActionsSummary)
     # Quality-gate results of the run (baseline, final gate), keyed by gate name.
     quality_gates: dict[str, str] = Field(default_factory=dict)
+    # Tests failing before the first step (None: no baseline recorded yet); kept for resumes.
+    baseline_failures: list[str] | None = None
 
     def step(self, step_id: str) -> StepProgress | None:
         """The progress record of a step, if any."""

@@ -1,0 +1,177 @@
+"""Where the project's tools run: poetry, uv, pdm, hatch, an in-repo venv, or the plain PATH.
+
+The runner decides the argv prefix for pytest and installs. Formatters and linters run straight
+from the environment's interpreter (found once by a probe) so each step does not pay `poetry run`'s
+start-up cost; when the project has no ruff or Black, exec-auto's own copies are used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exec_auto import proc
+
+# Runner kinds; "pdm" is only auto-detected (the config's runner choices predate it).
+MANAGER_RUNNERS = ("poetry", "uv", "pdm", "hatch")
+
+# Printed by the probe as one JSON line: the interpreter behind the runner and which modules it has.
+_PROBE = (
+    "import importlib.util, json, sys\n"
+    "mods = {m: importlib.util.find_spec(m) is not None for m in sys.argv[1:]}\n"
+    "print(json.dumps({'executable': sys.executable, 'modules': mods}))\n"
+)
+PROBED_MODULES = ("pytest", "black", "ruff", "testmon", "pip")
+_PROBE_TIMEOUT = 120.0
+
+
+def read_pyproject(repo_root: Path) -> dict[str, Any]:
+    """repo_root/pyproject.toml parsed, or {} when absent or unreadable (gates never fail on it)."""
+    path = repo_root / "pyproject.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _venv_python(repo_root: Path) -> Path | None:
+    for name in (".venv", "venv"):
+        candidate = repo_root / name / "bin" / "python"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def detect_runner(repo_root: Path, configured: str = "auto") -> tuple[str, list[str]]:
+    """The runner kind for repo_root and notes on what was skipped (e.g. poetry not installed)."""
+    if configured != "auto":
+        return configured, []
+    notes: list[str] = []
+    tool = read_pyproject(repo_root).get("tool", {})
+    markers = {
+        "poetry": (repo_root / "poetry.lock").exists() or "poetry" in tool,
+        "uv": (repo_root / "uv.lock").exists() or "uv" in tool,
+        "pdm": (repo_root / "pdm.lock").exists() or "pdm" in tool,
+        "hatch": (repo_root / "hatch.toml").exists() or "envs" in tool.get("hatch", {}),
+    }
+    for kind, present in markers.items():
+        if not present:
+            continue
+        if shutil.which(kind):
+            return kind, notes
+        notes.append(f"project uses {kind} but `{kind}` is not on PATH")
+    if _venv_python(repo_root) is not None:
+        return "venv", notes
+    return "plain", notes
+
+
+@dataclass
+class Environment:
+    """The project's Python environment: how to run its interpreter and what it has installed."""
+
+    repo_root: Path
+    kind: str
+    # argv that starts the environment's python, e.g. ["poetry", "run", "python"].
+    python: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    _probe: dict[str, Any] | None = None
+
+    @property
+    def extra_env(self) -> dict[str, str]:
+        """Variables that make an in-repo venv look activated to the commands run inside it."""
+        if self.kind != "venv":
+            return {}
+        bin_dir = str(Path(self.python[0]).parent)
+        return {
+            "VIRTUAL_ENV": str(Path(bin_dir).parent),
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        }
+
+    def describe(self) -> str:
+        """One line for the report: the runner, the interpreter it uses, and any detection notes."""
+        try:
+            shown = Path(self.python[0]).relative_to(self.repo_root).as_posix()
+        except ValueError:
+            shown = " ".join(self.python)
+        text = f"{self.kind} ({shown})" if self.kind in ("venv", "plain") else " ".join(self.python)
+        return "; ".join([text, *self.notes])
+
+    def probe(self) -> dict[str, Any]:
+        """The environment's interpreter path and module availability (probed once, then cached)."""
+        if self._probe is None:
+            result = proc.run(
+                [*self.python, "-c", _PROBE, *PROBED_MODULES],
+                cwd=self.repo_root,
+                extra_env=self.extra_env,
+                timeout=_PROBE_TIMEOUT,
+            )
+            self._probe = _parse_probe(result.stdout) if result.ok else None
+            if self._probe is None:
+                self.notes.append(f"could not query the environment: {result.output[-300:]}")
+                self._probe = {"executable": None, "modules": {}}
+        return self._probe
+
+    def has_module(self, name: str) -> bool:
+        """True when the environment can import `name` (a probed module)."""
+        return bool(self.probe()["modules"].get(name))
+
+    def module_argv(self, module: str) -> list[str] | None:
+        """argv running `python -m module` in the environment, when the module is installed there."""
+        if not self.has_module(module):
+            return None
+        executable = self.probe()["executable"]
+        return [executable, "-m", module] if executable else [*self.python, "-m", module]
+
+
+def _parse_probe(stdout: str) -> dict[str, Any] | None:
+    # Runners may print their own lines (e.g. "Creating virtualenv ..."): take the last JSON one.
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def make_environment(repo_root: Path, configured: str = "auto") -> Environment:
+    """The Environment for repo_root, detected from its files unless the runner is configured."""
+    kind, notes = detect_runner(repo_root, configured)
+    if kind == "venv":
+        venv = _venv_python(repo_root)
+        if venv is None:
+            notes.append("runner 'venv' configured but no .venv/bin/python: using plain python")
+            kind = "plain"
+        else:
+            return Environment(repo_root, kind, (str(venv),), notes)
+    if kind in MANAGER_RUNNERS:
+        return Environment(repo_root, kind, (kind, "run", "python"), notes)
+    return Environment(repo_root, "plain", (_plain_python(),), notes)
+
+
+def _plain_python() -> str:
+    """The python an activated shell would run; exec-auto's own interpreter as the last resort."""
+    virtual_env = os.environ.get("VIRTUAL_ENV")
+    if virtual_env and (Path(virtual_env) / "bin" / "python").exists():
+        return str(Path(virtual_env) / "bin" / "python")
+    return shutil.which("python3") or shutil.which("python") or sys.executable
+
+
+def own_tool_argv(name: str) -> list[str] | None:
+    """argv for exec-auto's own copy of a tool (ruff is a dependency; Black only if installed)."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return [str(beside)]
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    return [sys.executable, "-m", name] if found else None

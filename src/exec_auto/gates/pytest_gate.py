@@ -1,0 +1,337 @@
+"""The test gate: run the selected tests, install missing dependencies, turn failures into findings.
+
+Failures whose test id already failed in the baseline are marked pre-existing, so a step is never
+blamed for them. A failure caused by a missing module is folded into that module's
+`dependency_error` instead of being reported twice.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from exec_auto.config import GatesConfig
+from exec_auto.gates import dependencies
+from exec_auto.gates.base import Finding, GateResult
+from exec_auto.gates.environment import Environment
+from exec_auto.gates.paths import clip, plural
+from exec_auto.gates.selection import Selection
+from exec_auto.gates.testing import TestFailure, TestRun, run_pytest
+
+# One missing module can hide the next; a few install rounds settle a step's imports.
+MAX_INSTALL_ROUNDS = 3
+# More failures than this are summarised in one finding instead of one each.
+MAX_TEST_FINDINGS = 20
+
+
+def problem_keys(run: TestRun) -> set[str]:
+    """Identifiers of a run's problems, to recognise them later as pre-existing."""
+    keys = {f.test_id for f in run.failures}
+    if run.timed_out:
+        keys.add(f"timeout:{run.hanging_test}")
+    return keys
+
+
+@dataclass
+class TestGateOutcome:
+    """The test gate's result, the dependency gate's result (if it acted), and the last run."""
+
+    __test__ = False
+
+    result: GateResult
+    run: TestRun | None
+    dependency_result: GateResult | None = None
+    installed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DependencyState:
+    """Dependency work that outlives one call: failed installs are not retried on fix attempts."""
+
+    failed: dict[str, Finding] = field(default_factory=dict)
+
+
+def run_selection(env: Environment, cfg: GatesConfig, selection: Selection) -> TestRun:
+    """Run the tests a selection names (or the whole suite)."""
+    return run_pytest(
+        env,
+        selection.paths,
+        cfg.gate_timeout,
+        test_command=cfg.test_command,
+        extra_args=("--testmon",) if selection.testmon else (),
+    )
+
+
+def run_test_gate(
+    env: Environment,
+    cfg: GatesConfig,
+    selection: Selection,
+    *,
+    baseline_keys: set[str],
+    plan_dependencies: Iterable[str] = (),
+    state: DependencyState | None = None,
+) -> TestGateOutcome:
+    """Run the tests; install missing dependencies (when allowed) and re-run; report the rest."""
+    if selection.nothing:
+        result = GateResult(
+            "pytest", True, "Pytest: Not applicable (no code touched)", skipped=True
+        )
+        return TestGateOutcome(result, None)
+    state = state or DependencyState()
+    plan = tuple(plan_dependencies)
+    handled: dict[str, Finding | None] = {}
+    installed: list[str] = []
+    actions: list[str] = []
+    run = run_selection(env, cfg, selection)
+    for _ in range(MAX_INSTALL_ROUNDS):
+        missing = sorted(_new_missing_modules(env, run, baseline_keys) - set(handled))
+        if not missing or not cfg.install:
+            handled.update({m: None for m in missing})
+            break
+        progressed = False
+        for module in missing:
+            finding, action = _recover(env, cfg, module, plan, state)
+            handled[module] = finding
+            if action is not None:
+                installed.append(action[0])
+                actions.append(action[1])
+                progressed = True
+        if not progressed:
+            break
+        run = run_selection(env, cfg, selection)
+    # Modules that surfaced only in the last re-run are reported, not left as plain failures.
+    for module in _new_missing_modules(env, run, baseline_keys) - set(handled):
+        handled[module] = None
+    dep_findings = _dependency_findings(env, cfg, run, handled, plan, installed)
+    test_result = _test_result(run, selection, baseline_keys, cfg, set(dep_findings))
+    dep_result = None
+    if dep_findings or actions:
+        dep_result = _dependency_result(installed, actions, list(dep_findings.values()))
+    return TestGateOutcome(test_result, run, dep_result, installed)
+
+
+def _new_missing_modules(env: Environment, run: TestRun, baseline_keys: set[str]) -> set[str]:
+    """Missing third-party modules behind failures that are not pre-existing."""
+    modules = set()
+    for failure in run.failures:
+        module = failure.missing_module
+        if (
+            module
+            and failure.test_id not in baseline_keys
+            and not dependencies.is_local_module(env.repo_root, module)
+        ):
+            modules.add(module)
+    return modules
+
+
+def _recover(
+    env: Environment, cfg: GatesConfig, module: str, plan: tuple[str, ...], state: DependencyState
+) -> tuple[Finding | None, tuple[str, str] | None]:
+    """Try to install what provides `module`: (finding if it failed, (requirement, action) if done)."""
+    resolution = dependencies.resolve(module, plan, env.repo_root)
+    if resolution is None:
+        return None, None  # reported by _dependency_findings once the affected tests are known
+    if resolution.requirement in state.failed:
+        return state.failed[resolution.requirement], None
+    outcome = dependencies.install(env, resolution.requirement, cfg.gate_timeout)
+    if outcome.ok:
+        action = (
+            f"Installed {resolution.requirement} ({outcome.command}; named by {resolution.source})"
+        )
+        if outcome.note:
+            action += f"; {outcome.note}"
+        return None, (resolution.requirement, action)
+    finding = Finding(
+        type="dependency_error",
+        severity="high",
+        description=f"Failed to install {resolution.requirement}",
+        details=f"{outcome.command} failed: {outcome.output}".strip(),
+        agent_fixable=False,
+        skip_step=True,
+    )
+    state.failed[resolution.requirement] = finding
+    return finding, None
+
+
+def _dependency_findings(
+    env: Environment,
+    cfg: GatesConfig,
+    run: TestRun,
+    handled: dict[str, Finding | None],
+    plan: tuple[str, ...],
+    installed: list[str],
+) -> dict[str, Finding]:
+    """One finding per module still missing after recovery, naming the tests it broke."""
+    affected: dict[str, list[str]] = {}
+    for failure in run.failures:
+        if failure.missing_module in handled:
+            affected.setdefault(failure.missing_module, []).append(failure.test_id)
+    findings: dict[str, Finding] = {}
+    for module, tests in affected.items():
+        listing = "\nAffected: " + ", ".join(tests)
+        known = handled[module]
+        if known is not None:
+            findings[module] = replace(known, details=known.details + listing)
+            continue
+        resolution = dependencies.resolve(module, plan, env.repo_root)
+        if resolution is None:
+            findings[module] = _unknown_module(module, listing)
+        elif not cfg.install:
+            command = shlex.join(dependencies.install_argv(env, resolution.requirement))
+            findings[module] = Finding(
+                type="dependency_error",
+                severity="high",
+                description=f"Missing module '{module}' ({resolution.requirement}): installing is disabled",
+                details=(
+                    "Installing dependencies is disabled (--no-install or gates.install = false);"
+                    f" install it with: {command}{listing}"
+                ),
+                agent_fixable=False,
+            )
+        elif resolution.requirement in installed:
+            findings[module] = Finding(
+                type="dependency_error",
+                severity="high",
+                description=f"Module '{module}' is still missing after installing {resolution.requirement}",
+                details=f"{resolution.requirement} does not seem to provide '{module}'.{listing}",
+                agent_fixable=False,
+            )
+        else:
+            findings[module] = Finding(
+                type="dependency_error",
+                severity="high",
+                description=f"Missing module '{module}' ({resolution.requirement}): not installed",
+                details=f"Still missing after {MAX_INSTALL_ROUNDS} install rounds in this step.{listing}",
+                agent_fixable=False,
+            )
+    return findings
+
+
+def _unknown_module(module: str, listing: str) -> Finding:
+    if dependencies.is_stdlib(module):
+        why = f"'{module}' is a standard-library module missing from this Python version."
+    else:
+        why = (
+            f"No distribution for '{module}' is named by the plan's dependencies, the project's"
+            " declared dependencies or the import-name table, and installing a guessed name risks"
+            " a typosquatted package. Add it to the plan's dependency section, or fix the import."
+        )
+    return Finding(
+        type="dependency_error",
+        severity="high",
+        description=f"Missing module '{module}': no known distribution provides it; not installed",
+        details=why + listing,
+    )
+
+
+def _dependency_result(
+    installed: list[str], actions: list[str], findings: list[Finding]
+) -> GateResult:
+    parts = []
+    if installed:
+        parts.append(f"Installed {', '.join(installed)}")
+    if findings:
+        parts.append(f"{plural(len(findings), 'dependency problem')} left")
+    return GateResult(
+        name="dependencies",
+        passed=not findings,
+        summary="Dependencies: " + "; ".join(parts),
+        auto_actions=tuple(actions),
+        findings=tuple(findings),
+    )
+
+
+def failure_finding(failure: TestFailure, pre_existing: bool) -> Finding:
+    """A test_failure (or runtime_error when pytest itself could not run)."""
+    if failure.kind == "crash":
+        return Finding(
+            type="runtime_error",
+            severity="high",
+            description=failure.message,
+            details=failure.details,
+            pre_existing=pre_existing,
+        )
+    verb = " failed: " if failure.kind == "failed" else ": "
+    return Finding(
+        type="test_failure",
+        severity="high",
+        description=f"{failure.test_id}{verb}{failure.message}",
+        details=failure.details,
+        pre_existing=pre_existing,
+    )
+
+
+def _test_result(
+    run: TestRun,
+    selection: Selection,
+    baseline_keys: set[str],
+    cfg: GatesConfig,
+    folded_modules: set[str],
+) -> GateResult:
+    failures = [f for f in run.failures if f.missing_module not in folded_modules]
+    failures.sort(key=lambda f: f.test_id in baseline_keys)  # new problems first
+    findings = [
+        failure_finding(f, f.test_id in baseline_keys) for f in failures[:MAX_TEST_FINDINGS]
+    ]
+    rest = failures[MAX_TEST_FINDINGS:]
+    if rest:
+        findings.append(
+            Finding(
+                type="test_failure",
+                severity="high",
+                description=f"{plural(len(rest), 'more failing test')} (see details)",
+                details=clip("\n".join(f"{f.test_id}: {f.message}" for f in rest), 6000),
+                pre_existing=all(f.test_id in baseline_keys for f in rest),
+            )
+        )
+    if run.timed_out:
+        old = f"timeout:{run.hanging_test}" in baseline_keys
+        findings.insert(0, timeout_finding(run, cfg.gate_timeout, pre_existing=old))
+    scope = f" ({selection.reason})" if selection.paths or selection.testmon else ""
+    return GateResult(
+        name="pytest",
+        passed=not any(not f.pre_existing for f in findings),
+        summary=summarize(run, cfg.gate_timeout, baseline_keys) + scope,
+        findings=tuple(findings),
+        duration=run.duration,
+    )
+
+
+def timeout_finding(run: TestRun, timeout: float, *, pre_existing: bool) -> Finding:
+    """The finding for a test run killed at the gate timeout, naming the test that hung."""
+    where = f" in {run.hanging_test}" if run.hanging_test else ""
+    return Finding(
+        type="timeout",
+        severity="high",
+        description=f"Test run timed out after {timeout:g}s{where}; killed with its process group",
+        details=(
+            f"Before the kill: {run.counts.passed} passed, {run.counts.failed} failed,"
+            f" {run.counts.errors} errors.\n{run.output}"
+        ).strip(),
+        pre_existing=pre_existing,
+    )
+
+
+def summarize(run: TestRun, timeout: float, baseline_keys: Iterable[str] = ()) -> str:
+    """'Pytest: 8/8 tests passed', 'Pytest: 4/5 tests passed, 1 failed', ..."""
+    counts = run.counts
+    crashed = [f for f in run.failures if f.kind == "crash"]
+    if run.timed_out:
+        return f"Pytest: timed out after {timeout:g}s ({counts.passed} passed before the kill)"
+    if crashed and not counts.run:
+        return f"Pytest: could not run ({crashed[0].message})"
+    if run.no_tests:
+        return "Pytest: No tests collected"
+    text = f"Pytest: {counts.passed}/{counts.run} tests passed"
+    if counts.failed:
+        text += f", {counts.failed} failed"
+    if counts.errors:
+        text += f", {plural(counts.errors, 'error')}"
+    if counts.skipped:
+        text += f", {counts.skipped} skipped"
+    known = set(baseline_keys)
+    old = sum(1 for f in run.failures if f.test_id in known)
+    if old:
+        text += f" ({old} pre-existing)"
+    return text

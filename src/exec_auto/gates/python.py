@@ -1,0 +1,192 @@
+"""The Python quality gates: format, lint and test after each step; a baseline before; a final suite.
+
+`PythonGates` composes the single-purpose modules of this package and satisfies the `Gates`
+protocol. It keeps what must outlive one step: the baseline's failures (so they are reported as
+pre-existing), each repository's detected environment, the import-graph cache and failed installs.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+
+from exec_auto.config import GatesConfig
+from exec_auto.gates.base import Finding, GateContext, GateReport, GateResult
+from exec_auto.gates.environment import Environment, make_environment
+from exec_auto.gates.formatting import format_gate
+from exec_auto.gates.linting import LintPass, finish_lint, fix_lint
+from exec_auto.gates.paths import clip, existing_python_files
+from exec_auto.gates.pytest_gate import (
+    DependencyState,
+    TestGateOutcome,
+    failure_finding,
+    problem_keys,
+    run_selection,
+    run_test_gate,
+    summarize,
+    timeout_finding,
+)
+from exec_auto.gates.selection import ImportGraph, Selection, select_tests
+
+FULL_SUITE = Selection(None, "whole suite")
+
+
+class PythonGates:
+    """Black/ruff format, ruff lint, pytest with affected-test selection, dependency recovery."""
+
+    def __init__(
+        self,
+        config: GatesConfig,
+        plan_dependencies: tuple[str, ...] = (),
+        *,
+        baseline_failures: Iterable[str] = (),
+    ) -> None:
+        self.config = config
+        self.plan_dependencies = plan_dependencies
+        # Test ids (and "timeout:<test id>") failing before the run; restorable after a resume.
+        self.baseline_failures: set[str] = set(baseline_failures)
+        self._envs: dict[tuple[Path, str], Environment] = {}
+        self._graph = ImportGraph()
+        self._dependencies = DependencyState()
+
+    def environment(self, repo_root: Path, config: GatesConfig | None = None) -> Environment:
+        """The project's environment for repo_root, detected once per repository and runner."""
+        runner = (config or self.config).runner
+        key = (repo_root.resolve(), runner)
+        if key not in self._envs:
+            self._envs[key] = make_environment(key[0], runner)
+        return self._envs[key]
+
+    def baseline(self, repo_root: Path) -> GateReport:
+        """Run the whole suite before the first step and remember what already fails."""
+        cfg = self.config
+        if not (cfg.enabled and cfg.test and cfg.baseline):
+            return GateReport()
+        env = self.environment(repo_root, cfg)
+        env.probe()  # surfaces a broken environment in the summary below, before any step runs
+        environment = GateResult("environment", True, f"Environment: {env.describe()}")
+        try:
+            run = run_selection(env, cfg, FULL_SUITE)
+        except Exception as exc:  # no baseline is a logged problem, not the end of the run
+            return GateReport(results=(environment, crashed("pytest", exc)))
+        self.baseline_failures = problem_keys(run)
+        findings = tuple(failure_finding(f, pre_existing=True) for f in run.failures)
+        if run.timed_out:
+            findings = (timeout_finding(run, cfg.gate_timeout, pre_existing=True), *findings)
+        summary = summarize(run, cfg.gate_timeout).replace("Pytest:", "Pytest baseline:", 1)
+        result = GateResult(
+            "pytest", not run.failures, summary, findings=findings, duration=run.duration
+        )
+        return GateReport(
+            results=(environment, result),
+            tests=run.counts,
+            passed_tests=run.passed,
+            failed_tests=tuple(f.test_id for f in run.failures if f.kind != "crash"),
+        )
+
+    def after_step(self, ctx: GateContext) -> GateReport:
+        """Format and lint the touched files, run the affected tests, install missing dependencies."""
+        cfg = ctx.config
+        if not cfg.enabled:
+            return GateReport()
+        repo_root = ctx.repo_root
+        env = self.environment(repo_root, cfg)
+        files = existing_python_files(repo_root, ctx.touched_files)
+        results: list[GateResult] = []
+        formatted = fixed = 0
+        # Lint fixes first (removing an import leaves blank lines), then format, then the final check.
+        lint_pass: LintPass | tuple[GateResult, int] | None = None
+        if cfg.lint:
+            try:
+                lint_pass = fix_lint(env, files, cfg.gate_timeout)
+            except Exception as exc:  # a gate logs and continues: that is the product's promise
+                lint_pass = crashed("ruff", exc), 0
+        if cfg.format:
+            try:
+                result, formatted = format_gate(env, files, cfg.formatter, cfg.gate_timeout)
+            except Exception as exc:
+                result = crashed("format", exc)
+            results.append(result)
+        if lint_pass is not None:
+            try:
+                result, fixed = finish_lint(env, files, cfg.gate_timeout, lint_pass)
+            except Exception as exc:
+                result = crashed("ruff", exc)
+            results.append(result)
+        outcome = None
+        if cfg.test:
+            try:
+                outcome = self._tests(env, cfg, self._select(env, cfg, ctx.touched_files), ctx)
+                results.extend(_outcome_results(outcome))
+            except Exception as exc:
+                results.append(crashed("pytest", exc))
+        return _report(results, outcome, formatted=formatted, fixed=fixed)
+
+    def final(self, ctx: GateContext) -> GateReport:
+        """Run the whole suite once at the end of the ticket."""
+        cfg = ctx.config
+        if not (cfg.enabled and cfg.test and cfg.final_gate):
+            return GateReport()
+        env = self.environment(ctx.repo_root, cfg)
+        try:
+            outcome = self._tests(env, cfg, FULL_SUITE, ctx)
+        except Exception as exc:  # the final gate logs and continues like every other gate
+            return GateReport(results=(crashed("pytest", exc),))
+        return _report(_outcome_results(outcome), outcome)
+
+    def _select(self, env: Environment, cfg: GatesConfig, touched: tuple[str, ...]) -> Selection:
+        if not cfg.select_tests:
+            return FULL_SUITE
+        testmon = (env.repo_root / ".testmondata").exists() and env.has_module("testmon")
+        return select_tests(env.repo_root, touched, self._graph, testmon=testmon)
+
+    def _tests(
+        self, env: Environment, cfg: GatesConfig, selection: Selection, ctx: GateContext
+    ) -> TestGateOutcome:
+        plan = tuple(dict.fromkeys((*self.plan_dependencies, *ctx.plan_dependencies)))
+        return run_test_gate(
+            env,
+            cfg,
+            selection,
+            baseline_keys=self.baseline_failures,
+            plan_dependencies=plan,
+            state=self._dependencies,
+        )
+
+
+def crashed(name: str, exc: Exception) -> GateResult:
+    """A gate that raised: recorded as a runtime_error with the exception, the other gates still run."""
+    finding = Finding(
+        type="runtime_error",
+        severity="high",
+        description=f"The {name} gate crashed: {type(exc).__name__}: {exc}",
+        details=clip(traceback.format_exc()),
+        agent_fixable=False,
+    )
+    return GateResult(
+        name, False, f"{name}: gate crashed ({type(exc).__name__})", findings=(finding,)
+    )
+
+
+def _outcome_results(outcome: TestGateOutcome) -> list[GateResult]:
+    return [r for r in (outcome.dependency_result, outcome.result) if r is not None]
+
+
+def _report(
+    results: list[GateResult],
+    outcome: TestGateOutcome | None,
+    *,
+    formatted: int = 0,
+    fixed: int = 0,
+) -> GateReport:
+    run = outcome.run if outcome else None
+    return GateReport(
+        results=tuple(results),
+        formatted_files=formatted,
+        lint_fixed=fixed,
+        dependencies_installed=tuple(outcome.installed) if outcome else (),
+        tests=run.counts if run else GateReport().tests,
+        passed_tests=run.passed if run else (),
+        failed_tests=tuple(f.test_id for f in run.failures if f.kind != "crash") if run else (),
+    )

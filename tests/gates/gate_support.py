@@ -1,0 +1,98 @@
+"""Helpers for the gate tests: the demo project's files and small file/git utilities."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+FILES = {
+    "pyproject.toml": """\
+        [project]
+        name = "demo"
+        version = "0.1.0"
+        dependencies = []
+
+        [tool.pytest.ini_options]
+        pythonpath = ["src"]
+        testpaths = ["tests"]
+
+        [tool.ruff]
+        line-length = 100
+
+        [tool.ruff.lint]
+        select = ["E", "F", "C90"]
+
+        [tool.ruff.lint.mccabe]
+        max-complexity = 3
+        """,
+    "src/app/__init__.py": '"""Demo app."""\n',
+    "src/app/calc.py": """\
+        def add(a, b):
+            return a + b
+
+
+        def sub(a, b):
+            return a - b
+        """,
+    "src/app/greet.py": """\
+        def hello(name):
+            return f"hello {name}"
+        """,
+    "src/app/report.py": """\
+        from app.calc import add
+
+
+        def total(values):
+            result = 0
+            for v in values:
+                result = add(result, v)
+            return result
+        """,
+    "tests/test_calc.py": """\
+        from app.calc import add, sub
+
+
+        def test_add():
+            assert add(1, 2) == 3
+
+
+        def test_sub():
+            assert sub(3, 2) == 1
+        """,
+    "tests/test_greet.py": """\
+        from app.greet import hello
+
+
+        def test_hello():
+            assert hello("bob") == "hello bob"
+        """,
+    "tests/test_report.py": """\
+        from app.report import total
+
+
+        def test_total():
+            assert total([1, 2, 3]) == 6
+        """,
+    "README.md": "demo\n",
+}
+
+
+def git(root: Path, *args: str) -> None:
+    """Run git quietly in root with a fixed identity."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    """Write a dedented file under root, creating parent directories."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
