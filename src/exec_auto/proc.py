@@ -94,6 +94,10 @@ def run(
             timed_out = True
             _kill_group(proc)
             out, err = _drain(proc)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM turned into KeyboardInterrupt): never leave the child behind.
+            _kill_group(proc)
+            raise
     finally:
         with _live_lock:
             _live.discard(proc)

@@ -94,7 +94,7 @@ def test_failures_are_logged_and_the_run_continues(project, script_agent, monkey
 def test_hanging_agent_is_killed_and_logged(project, script_agent, monkeypatch, tmp_path):
     behaviour = {
         "1": [{"write": "a.txt", "text": "partial"}, {"sleep": 60}],
-        "*": [{"write": "z.txt", "text": "z"}],
+        "*": [{"append": "z.txt", "text": "z"}],
     }
     code = _run(
         project, monkeypatch, script_agent(behaviour), "--no-archive", "--step-timeout", "1"

@@ -67,7 +67,7 @@ def select_tickets(args: argparse.Namespace, cwd: Path) -> list[TicketRef]:
     return [resolve_ticket(t, cwd) for t in args.tickets]
 
 
-def run_one(ticket: TicketRef, config: Config) -> int:
+def run_one(ticket: TicketRef, config: Config, *, restart: bool = False) -> int:
     """Run a single ticket in the foreground with the live view and the printed report."""
     from exec_auto.agents.registry import create_agent
     from exec_auto.executor.run import run_ticket
@@ -81,7 +81,7 @@ def run_one(ticket: TicketRef, config: Config) -> int:
         f"[AUTO] Starting autonomous execution of {ticket.name} with agent '{agent.name}'{label}"
     )
     try:
-        outcome = run_ticket(ticket, config, agent, ui)
+        outcome = run_ticket(ticket, config, agent, ui, restart=restart)
     finally:
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))
@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
             "--record takes one ticket at a time", hint="run the tickets separately"
         )
     if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
-        return run_one(tickets[0], config)
+        return run_one(tickets[0], config, restart=args.restart)
     from exec_auto.batch.runner import run_batch
 
     return run_batch(tickets, config)

@@ -1,0 +1,173 @@
+"""progress.yaml: the run's state document, read tolerantly for resume and written atomically.
+
+Loading never raises for a bad file: a document that is not YAML (or not a mapping) is moved aside
+to `progress.yaml.corrupt-<timestamp>` and the run starts a fresh record; older shapes are adapted
+(see progress_legacy) with a warning for each adaptation. Saving writes the whole document through
+a temp file and a rename, so a crash at any instant leaves the old or the new file, never half.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from exec_auto.atomicio import atomic_write_text, fsync_dir
+from exec_auto.clock import now_iso
+from exec_auto.errors import ProgressError
+from exec_auto.ticket.model import Progress
+from exec_auto.ticket.progress_legacy import normalize_progress
+from exec_auto.ticket.yamlio import YAMLError, describe_parse_error, dump_block, load_rt
+
+HEADER = "# Written by exec-auto; safe to read, edits between runs are kept.\n"
+# A save takes milliseconds; a temp file this old belongs to a save that was killed.
+STALE_TEMP_SECONDS = 300
+
+
+def load_progress(path: Path) -> tuple[Progress | None, list[str]]:
+    """The progress record at path and what was adapted to read it; (None, []) when absent.
+
+    A file that cannot be read as progress is moved aside (never deleted) and None returned.
+    """
+    path = Path(path)
+    _remove_stale_temp_files(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, []
+    except OSError as exc:
+        # Not a bad file but an unreadable one: starting fresh would overwrite it.
+        raise ProgressError(f"cannot read: {exc.strerror}", path=path) from None
+    progress, warnings, problem = _parse(path, raw)
+    if problem is not None:
+        return None, [_move_aside(path, problem)]
+    return progress, warnings
+
+
+def peek_progress(path: Path) -> Progress | None:
+    """The progress record at path for display, or None; never changes or moves any file."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    return _parse(Path(path), raw)[0]
+
+
+def _parse(path: Path, raw: bytes) -> tuple[Progress | None, list[str], str | None]:
+    """(progress, warnings, None), or (None, [], why the bytes are not a progress record)."""
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        return None, [], f"it is not UTF-8 text (byte {exc.start})"
+    warnings: list[str] = []
+    try:
+        data = load_rt(text)
+    except YAMLError as exc:
+        problem = describe_parse_error(exc, text)
+        if "duplicate key" not in problem.problem:
+            where = f"line {problem.line}: " if problem.line else ""
+            return None, [], f"it is not valid YAML ({where}{problem.problem})"
+        warnings.append(f"{path.name} line {problem.line}: {problem.problem}; kept the first")
+        try:
+            data = load_rt(text, allow_duplicate_keys=True)
+        except YAMLError:
+            return None, [], f"it is not valid YAML ({problem.problem})"
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        return None, [], f"it is {kind}"
+    normalized, adapted = normalize_progress(data, default_name=path.parent.name)
+    progress = _validate_salvaging(normalized, adapted)
+    if progress is None:
+        return None, [], "it does not fit the progress schema"
+    warnings.extend(f"{path.name}: {warning}" for warning in adapted)
+    return progress, warnings, None
+
+
+def _validate_salvaging(data: dict[str, Any], warnings: list[str]) -> Progress | None:
+    """Validate, resetting any value the schema rejects to its default (with a warning)."""
+    for _ in range(50):
+        try:
+            return Progress.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                location = error["loc"]
+                if not _drop(data, location):
+                    return None
+                where = ".".join(str(part) for part in location)
+                warnings.append(f"{where}: {error['msg'].lower()}; reset to the default")
+    return None
+
+
+def _drop(data: Any, location: tuple[int | str, ...]) -> bool:
+    """Remove the value at location (a key of a mapping) so its default applies."""
+    *parents, last = location
+    for part in parents:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and last in data:
+        del data[last]
+        return True
+    return False
+
+
+def save_progress(path: Path, progress: Progress) -> None:
+    """Write progress atomically as block-style YAML in the schema's key order."""
+    path = Path(path)
+    text = dump_block(progress.model_dump(mode="json"), header=HEADER)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise ProgressError(
+            f"cannot write: {exc.strerror or exc}",
+            path=path,
+            hint="check that the ticket folder exists and is writable (and the disk is not full)",
+        ) from None
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Delete temp files a killed save left beside path (old ones only: a live save may own a new one)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
+
+
+def _move_aside(path: Path, why: str) -> str:
+    """Rename a bad progress file to a fresh `.corrupt-<timestamp>` name; the warning to show."""
+    try:
+        target = _unused_backup_name(path)
+    except OSError as exc:
+        raise ProgressError(
+            f"cannot be read ({why}) and cannot be moved aside: {exc.strerror or exc}",
+            path=path,
+            hint="move or fix the file by hand, then rerun",
+        ) from None
+    fsync_dir(path.parent)
+    return f"{path} could not be read: {why}; moved it to {target} and started a fresh record"
+
+
+def _unused_backup_name(path: Path) -> Path:
+    """Move path to `<name>.corrupt-<timestamp>[-N]`, never replacing an existing file."""
+    stem = f"{path.name}.corrupt-{now_iso().replace(':', '')}"
+    for attempt in range(1, 1000):
+        target = path.with_name(stem if attempt == 1 else f"{stem}-{attempt}")
+        try:
+            # A hard link fails if target exists, so an earlier backup is never overwritten.
+            os.link(path, target)
+        except FileExistsError:
+            continue
+        except OSError:
+            if target.exists():
+                continue
+            os.rename(path, target)  # filesystems without hard links
+        else:
+            os.unlink(path)
+        return target
+    raise FileExistsError(f"999 corrupt copies of {path.name} already exist")
