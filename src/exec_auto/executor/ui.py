@@ -78,6 +78,8 @@ class PlainUI:
                 self._print(f"   {label}: {path}")
         for line in record.quality_gates:
             self._print(f"   {line}")
+        for action in record.auto_actions:
+            self._print(f"   [AUTO] {action}")
         self._print(
             f"   [{STATUS_MARK.get(record.status, record.status)}] step {record.step_id}: {record.status}"
         )

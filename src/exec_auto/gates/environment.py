@@ -154,7 +154,12 @@ def make_environment(repo_root: Path, configured: str = "auto") -> Environment:
             return Environment(repo_root, kind, (str(venv),), notes)
     if kind in MANAGER_RUNNERS:
         return Environment(repo_root, kind, (kind, "run", "python"), notes)
-    return Environment(repo_root, "plain", (_plain_python(),), notes)
+    plain = Environment(repo_root, "plain", (_plain_python(),), notes)
+    if plain.python[0] != sys.executable and not plain.has_module("pytest"):
+        # A bare project with no environment of its own: exec-auto's interpreter ships pytest.
+        notes.append(f"{plain.python[0]} has no pytest: using exec-auto's interpreter")
+        return Environment(repo_root, "plain", (sys.executable,), notes)
+    return plain
 
 
 def _plain_python() -> str:

@@ -88,32 +88,39 @@ def _parse(path: Path, raw: bytes) -> tuple[Progress | None, list[str], str | No
 
 
 def _validate_salvaging(data: dict[str, Any], warnings: list[str]) -> Progress | None:
-    """Validate, resetting any value the schema rejects to its default (with a warning)."""
-    for _ in range(50):
+    """Validate, dropping each value the schema rejects (so its default applies), with a warning."""
+    for _ in range(500):
         try:
             return Progress.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
-                location = error["loc"]
-                if not _drop(data, location):
-                    return None
-                where = ".".join(str(part) for part in location)
-                warnings.append(f"{where}: {error['msg'].lower()}; reset to the default")
+            # One at a time: dropping a list item shifts the positions the other errors name.
+            error = exc.errors()[0]
+            dropped = _drop(data, error["loc"])
+            if dropped is None:
+                return None
+            where = ".".join(str(part) for part in dropped)
+            warnings.append(f"{where}: {error['msg'].lower()}; dropped")
     return None
 
 
-def _drop(data: Any, location: tuple[int | str, ...]) -> bool:
-    """Remove the value at location (a key of a mapping) so its default applies."""
-    *parents, last = location
-    for part in parents:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    if isinstance(data, dict) and last in data:
-        del data[last]
-        return True
-    return False
+def _drop(data: Any, location: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    """Remove the value at location, or its nearest removable container; the path removed."""
+    for cut in range(len(location), 0, -1):
+        *parents, last = location[:cut]
+        holder = data
+        for part in parents:
+            try:
+                holder = holder[part]
+            except (KeyError, IndexError, TypeError):
+                holder = None
+                break
+        if isinstance(holder, dict) and last in holder and (cut > 1):
+            del holder[last]
+            return location[:cut]
+        if isinstance(holder, list) and isinstance(last, int) and 0 <= last < len(holder):
+            del holder[last]
+            return location[:cut]
+    return None
 
 
 def save_progress(path: Path, progress: Progress) -> None:
