@@ -114,7 +114,7 @@ def _drop(data: Any, location: tuple[int | str, ...]) -> tuple[int | str, ...] |
             except (KeyError, IndexError, TypeError):
                 holder = None
                 break
-        if isinstance(holder, dict) and last in holder and (cut > 1):
+        if isinstance(holder, dict) and last in holder:
             del holder[last]
             return location[:cut]
         if isinstance(holder, list) and isinstance(last, int) and 0 <= last < len(holder):

@@ -1,0 +1,53 @@
+"""A whole ticket through the real Claude Code CLI against the fake Anthropic server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from exec_auto.cli import main
+from tests.agents.test_claude_backend import USAGE, needs_cli
+from tests.conftest import make_project
+from tests.fakes.anthropic_server import FakeAnthropic, text, tool_use
+
+
+@needs_cli
+def test_claude_ticket_runs_gates_and_records_usage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = tmp_path / "proj"
+    root.mkdir()
+    spec = "acceptance_criteria:\n  - hello.py prints hello\nticket:\n  status: planned\n"
+    make_project(root, titles=["Write hello"], spec=spec)
+    home = tmp_path / "home"
+    home.mkdir()
+    for key, value in {
+        "ANTHROPIC_API_KEY": "test-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "0",
+        "HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL", "CLAUDECODE"):
+        monkeypatch.delenv(name, raising=False)
+    verdict = json.dumps({"status": "met", "reason": "hello.py prints it", "files": ["hello.py"], "tests": []})
+    script = [
+        tool_use("Write", {"file_path": str(root / "hello.py"), "content": "import os\nprint( 'hello' )\n"}, usage=USAGE),
+        text("Step done.", usage=USAGE),
+        text(verdict, usage=USAGE),
+    ]
+    with FakeAnthropic(script) as fake:
+        monkeypatch.chdir(root)
+        code = main(["run", "feature-x", "--agent", "claude", "--base-url", fake.base_url, "--no-archive"])
+    folder = root / "specs" / "tickets" / "feature-x"
+    report = json.loads((folder / "report.json").read_text())
+    assert report["files_created"] == ["hello.py"]
+    assert (root / "hello.py").read_text() == 'print("hello")\n'  # formatted and lint-fixed by the gates
+    step = report["steps"][0]
+    assert step["status"] == "completed"
+    assert any(line.startswith("Ruff format: Formatted 1 file") for line in step["quality_gates"])
+    assert step["input_tokens"] > 0 and step["output_tokens"] > 0 and step["cost_usd"] > 0
+    progress = (folder / "progress.yaml").read_text()
+    assert "turns:" in progress and "result: success" in progress
+    assert report["acceptance_criteria"][0]["status"] == "met"
+    assert "file hello.py exists" in report["acceptance_criteria"][0]["evidence"]
+    assert code == 0
