@@ -122,5 +122,6 @@ def test_a_stopped_branch_resumes_and_a_finished_one_is_not_rerun(
     assert run_batch_cli(root, agent, "a", "--parallel", "2") == 0
     again = rows(report_dir)["a"]
     assert again["status"] == "completed" and "earlier batch" in again["note"]
+    assert again["report_path"] == "exec-auto/a:specs/archive/a/report.md"
     assert len(calls.read_text().split("\n")[:-1]) == 3
     assert _worktrees(root) == [str(root)]

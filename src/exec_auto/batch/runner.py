@@ -185,6 +185,8 @@ def _earlier_row(local: TicketRef, branch: str) -> BatchRow:
     except (OSError, ValueError):
         return _row(local.name, ERROR, 2, f"archived on {branch} without a readable report.json")
     row.note = note
+    # The worktree goes away again; `git show <branch>:<path>` prints the report.
+    row.report_path = f"{branch}:{local.moved(archived=True).rel_dir}/report.md"
     return row
 
 
@@ -282,7 +284,7 @@ def _print_summary(report: BatchReport, md: Path) -> None:
 
 
 def run_batch(tickets: list[TicketRef], config: Config, *, restart: bool = False) -> int:
-    """Run the tickets (serially here, or in parallel worktrees), write the batch report, return the worst exit code."""
+    """Run the tickets (here, or in parallel worktrees), write the batch report; the worst exit."""
     tickets = _unique(tickets)
     root = tickets[0].root
     parallel = config.batch.parallel > 1

@@ -103,7 +103,14 @@ class Worktrees:
 
     def head(self) -> str:
         """The commit the main work tree has checked out."""
-        return _checked(git("rev-parse", "HEAD", cwd=self.root), "git rev-parse HEAD", self.root)
+        result = git("rev-parse", "--verify", "-q", "HEAD", cwd=self.root)
+        if not result.ok:
+            raise WorktreeError(
+                "the repository has no commit yet; parallel runs branch from HEAD",
+                path=self.root,
+                hint="commit the project (with its tickets) first",
+            )
+        return result.stdout.strip()
 
     def _registered(self) -> dict[Path, str]:
         """Registered worktree paths (resolved) -> their branch ref ('' when detached)."""

@@ -110,4 +110,4 @@ def main(args: argparse.Namespace) -> int:
         return run_one(tickets[0], config, restart=args.restart)
     from exec_auto.batch.runner import run_batch
 
-    return run_batch(tickets, config)
+    return run_batch(tickets, config, restart=args.restart)
