@@ -84,7 +84,10 @@ def _net_files(progress: Progress) -> tuple[list[str], list[str], list[str]]:
                 del state[path]
             else:
                 state[path] = "deleted"
-    pick = lambda kind: sorted(p for p, k in state.items() if k == kind)  # noqa: E731
+
+    def pick(kind: str) -> list[str]:
+        return sorted(p for p, k in state.items() if k == kind)
+
     return pick("created"), pick("modified"), pick("deleted")
 
 
@@ -227,15 +230,15 @@ def render_markdown(report: Report) -> str:
         lines.append("- none")
     lines += ["", "## Quality gates"]
     lines += [f"- {k}: {v}" for k, v in report.quality_gates.items()] or ["- not run"]
-    a = report.auto_actions
+    actions = report.auto_actions
     lines += [
         "",
         "## Auto-actions",
-        f"- dependencies installed: {', '.join(a.dependencies_installed) or 'none'}",
-        f"- files formatted: {a.formatting_applied}",
-        f"- lint issues auto-fixed: {a.linting_fixed}",
-        f"- fix attempts: {a.fix_attempts}",
-        f"- tests: {a.tests_run} run, {a.tests_passed} passed, {a.tests_failed} failed",
+        f"- dependencies installed: {', '.join(actions.dependencies_installed) or 'none'}",
+        f"- files formatted: {actions.formatting_applied}",
+        f"- lint issues auto-fixed: {actions.linting_fixed}",
+        f"- fix attempts: {actions.fix_attempts}",
+        f"- tests: {actions.tests_run} run, {actions.tests_passed} passed, {actions.tests_failed} failed",
         f"- agent usage: {report.input_tokens} input / {report.output_tokens} output tokens, ${report.cost_usd:.4f}",
         "",
         "## Recommended next actions",

@@ -14,7 +14,9 @@ from tests.fakes.anthropic_server import FakeAnthropic, text, tool_use
 
 
 @needs_cli
-def test_claude_ticket_runs_gates_and_records_usage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_claude_ticket_runs_gates_and_records_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     root = tmp_path / "proj"
     root.mkdir()
     spec = "acceptance_criteria:\n  - hello.py prints hello\nticket:\n  status: planned\n"
@@ -22,26 +24,40 @@ def test_claude_ticket_runs_gates_and_records_usage(tmp_path: Path, monkeypatch:
     home = tmp_path / "home"
     home.mkdir()
     for key, value in {
-        "ANTHROPIC_API_KEY": "test-key", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "0",
-        "HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "ANTHROPIC_API_KEY": "test-key",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_MAX_RETRIES": "0",
+        "HOME": str(home),
+        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
     }.items():
         monkeypatch.setenv(key, value)
     for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL", "CLAUDECODE"):
         monkeypatch.delenv(name, raising=False)
-    verdict = json.dumps({"status": "met", "reason": "hello.py prints it", "files": ["hello.py"], "tests": []})
+    verdict = json.dumps(
+        {"status": "met", "reason": "hello.py prints it", "files": ["hello.py"], "tests": []}
+    )
     script = [
-        tool_use("Write", {"file_path": str(root / "hello.py"), "content": "import os\nprint( 'hello' )\n"}, usage=USAGE),
+        tool_use(
+            "Write",
+            {"file_path": str(root / "hello.py"), "content": "import os\nprint( 'hello' )\n"},
+            usage=USAGE,
+        ),
         text("Step done.", usage=USAGE),
         text(verdict, usage=USAGE),
     ]
     with FakeAnthropic(script) as fake:
         monkeypatch.chdir(root)
-        code = main(["run", "feature-x", "--agent", "claude", "--base-url", fake.base_url, "--no-archive"])
+        code = main(
+            ["run", "feature-x", "--agent", "claude", "--base-url", fake.base_url, "--no-archive"]
+        )
     folder = root / "specs" / "tickets" / "feature-x"
     report = json.loads((folder / "report.json").read_text())
     assert report["files_created"] == ["hello.py"]
-    assert (root / "hello.py").read_text() == 'print("hello")\n'  # formatted and lint-fixed by the gates
+    assert (
+        root / "hello.py"
+    ).read_text() == 'print("hello")\n'  # formatted and lint-fixed by the gates
     step = report["steps"][0]
     assert step["status"] == "completed"
     assert any(line.startswith("Ruff format: Formatted 1 file") for line in step["quality_gates"])

@@ -16,7 +16,9 @@ FIXED = "def add(a, b):\n    return a + b\n"
 UNFORMATTED = "import os\ndef mul(a,b):\n    return a*b\n"
 TEST_ADD = "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 TEST_MUL = "from calc.more import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n"
-TEST_BROKEN = "from calc.ops import add\n\n\ndef test_add_strings():\n    assert add('a', 'b') == 'ba'\n"
+TEST_BROKEN = (
+    "from calc.ops import add\n\n\ndef test_add_strings():\n    assert add('a', 'b') == 'ba'\n"
+)
 
 
 @pytest.fixture
@@ -55,22 +57,48 @@ def calc(tmp_path: Path) -> Path:
 
 def test_fix_loop_formatting_and_baseline(calc, script_agent, monkeypatch, tmp_path):
     behaviour = {
-        "1": [{"write": "calc/ops.py", "text": BUGGY}, {"write": "tests/test_ops.py", "text": TEST_ADD}],
+        "1": [
+            {"write": "calc/ops.py", "text": BUGGY},
+            {"write": "tests/test_ops.py", "text": TEST_ADD},
+        ],
         "fix:1": [{"write": "calc/ops.py", "text": FIXED}],
-        "2": [{"write": "calc/more.py", "text": UNFORMATTED}, {"write": "tests/test_more.py", "text": TEST_MUL}],
+        "2": [
+            {"write": "calc/more.py", "text": UNFORMATTED},
+            {"write": "tests/test_more.py", "text": TEST_MUL},
+        ],
         "3": [{"write": "tests/test_strings.py", "text": TEST_BROKEN}],
         "fix:3": [{"append": "calc/ops.py", "text": "\n# tried\n"}],
     }
     monkeypatch.chdir(calc)
-    code = main(["run", "feature-x", "--agent", "command", "--agent-command", script_agent(behaviour), "--no-archive"])
+    code = main(
+        [
+            "run",
+            "feature-x",
+            "--agent",
+            "command",
+            "--agent-command",
+            script_agent(behaviour),
+            "--no-archive",
+        ]
+    )
     assert code == 1
     folder = calc / "specs" / "tickets" / "feature-x"
     report = json.loads((folder / "report.json").read_text())
-    assert [s["status"] for s in report["steps"]] == ["completed", "completed", "completed_with_warning"]
+    assert [s["status"] for s in report["steps"]] == [
+        "completed",
+        "completed",
+        "completed_with_warning",
+    ]
     # Step 1: the gate failed, one fix attempt repaired it; nothing left to log for step 1.
     kinds = [(c["step"], c["kind"], c["attempt"]) for c in agent_calls(tmp_path)]
-    assert kinds == [("1", "step", "1"), ("1", "fix", "1"), ("2", "step", "1"), ("3", "step", "1"),
-                     ("3", "fix", "1"), ("3", "fix", "2")]
+    assert kinds == [
+        ("1", "step", "1"),
+        ("1", "fix", "1"),
+        ("2", "step", "1"),
+        ("3", "step", "1"),
+        ("3", "fix", "1"),
+        ("3", "fix", "2"),
+    ]
     fix_prompt = agent_calls(tmp_path)[1]["prompt"]
     assert "test_add" in fix_prompt and "assert" in fix_prompt
     assert not [i for i in report["issues"] if i["step_id"] == "1"]
@@ -78,10 +106,17 @@ def test_fix_loop_formatting_and_baseline(calc, script_agent, monkeypatch, tmp_p
     # Step 2: formatted and the unused import removed by the gates.
     more = (calc / "calc" / "more.py").read_text()
     assert "import os" not in more and "def mul(a, b):" in more
-    assert report["auto_actions"]["formatting_applied"] >= 1 and report["auto_actions"]["linting_fixed"] >= 1
+    assert (
+        report["auto_actions"]["formatting_applied"] >= 1
+        and report["auto_actions"]["linting_fixed"] >= 1
+    )
     # Step 3: two fix attempts did not help; the failure is logged with the test id.
     step3 = [i for i in report["issues"] if i["step_id"] == "3"]
-    assert step3 and step3[0]["type"] == "test_failure" and "test_add_strings" in step3[0]["description"]
+    assert (
+        step3
+        and step3[0]["type"] == "test_failure"
+        and "test_add_strings" in step3[0]["description"]
+    )
     assert report["auto_actions"]["fix_attempts"] == 3
     # The failure that existed before the run is never blamed on a step.
     assert not [i for i in report["issues"] if "test_already_broken" in i["description"]]

@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from ruamel.yaml import YAML
 
 from exec_auto.cli import main

@@ -5,6 +5,8 @@ Importable by a child process (tests/ticket on sys.path), so parent and child bu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from exec_auto.ticket.model import (
     AgentUsage,
     AutoActionsSummary,
@@ -132,3 +134,24 @@ def big_progress(variant: int, steps: int = 50, issues: int = 200) -> Progress:
         implementation_steps=step_records,
         issues=issue_records,
     )
+
+
+def progress_path(tmp_path: Path, text: str | bytes | None = None) -> Path:
+    """<tmp>/feature-add-logging/progress.yaml, holding text when given."""
+    folder = tmp_path / "feature-add-logging"
+    folder.mkdir(exist_ok=True)
+    path = folder / "progress.yaml"
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    elif isinstance(text, bytes):
+        path.write_bytes(text)
+    return path
+
+
+def load_ok(path: Path) -> tuple[Progress, list[str]]:
+    """load_progress that must succeed."""
+    from exec_auto.ticket.progress import load_progress
+
+    progress, warnings = load_progress(path)
+    assert progress is not None, warnings
+    return progress, warnings

@@ -78,12 +78,10 @@ def _row(ticket: str, status: str, exit_code: int, note: str | None) -> BatchRow
 def _with_progress(row: BatchRow, ticket: TicketRef) -> BatchRow:
     """Fill steps, issues and spend from progress.yaml, for runs that ended without a report."""
     from exec_auto.report import build_report
-    from exec_auto.ticket.progress import load_progress
+    from exec_auto.ticket.progress import peek_progress
 
-    try:
-        progress, _ = load_progress(ticket.progress_path)
-    except ExecAutoError:
-        return row
+    # Read-only: a report row must never move or clean up the ticket's files.
+    progress = peek_progress(ticket.progress_path)
     if progress is None:
         return row
     partial = row_from_report(build_report(progress, "", row.exit_code, ""), row.duration_seconds)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from exec_auto.proc import run
-from exec_auto.ticket.model import Criterion, CriterionProgress
+from exec_auto.ticket.model import Criterion, CriterionProgress, CriterionStatus
 
 VERIFY_TIMEOUT = 300.0
 TEST_NAME = re.compile(r"\btest_[A-Za-z0-9_]+")
@@ -37,7 +37,7 @@ def _by_command(criterion: Criterion, root: Path) -> CriterionProgress:
             status="not_met",
             evidence=[f"verify command `{criterion.verify}` timed out after {VERIFY_TIMEOUT:.0f}s"],
         )
-    status = "met" if result.returncode == 0 else "not_met"
+    status: CriterionStatus = "met" if result.returncode == 0 else "not_met"
     evidence = [f"verify command `{criterion.verify}` exited {result.returncode}"]
     if result.output:
         evidence.append(_tail(result.output))
@@ -73,6 +73,7 @@ def _by_tests(
             missing.append(name)
     evidence = [f"test {n} passed" for n in ok] + [f"test {n} failed" for n in bad]
     evidence += [f"test {n} did not run" for n in missing]
+    status: CriterionStatus
     if bad:
         status = "partial" if ok else "not_met"
     elif missing:
@@ -97,7 +98,8 @@ def check_judgement(
             status="unverified",
             evidence=["the judge's answer was not the requested JSON"],
         )
-    claimed = str(data.get("status", "unverified"))
+    raw = str(data.get("status", "unverified"))
+    claimed: CriterionStatus = raw if raw in ("met", "partial", "not_met") else "unverified"  # type: ignore[assignment]
     files = [str(f) for f in data.get("files", []) if isinstance(f, str)]
     tests = [str(t) for t in data.get("tests", []) if isinstance(t, str)]
     evidence = [f"judge: {str(data.get('reason', ''))[:300]}"]
@@ -112,12 +114,10 @@ def check_judgement(
         evidence.append(f"test {name} {'passed' if passed_ok else 'did not pass'}")
         if not passed_ok:
             problems.append(name)
-    if claimed not in {"met", "partial", "not_met"}:
-        claimed = "unverified"
     if claimed in {"met", "partial"} and (problems or not (files or tests)):
         evidence.append("cited evidence missing or unchecked: not accepted")
         claimed = "unverified"
-    return CriterionProgress(criterion=criterion.text, status=claimed, evidence=evidence)  # type: ignore[arg-type]
+    return CriterionProgress(criterion=criterion.text, status=claimed, evidence=evidence)
 
 
 def validate(

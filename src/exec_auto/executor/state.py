@@ -110,6 +110,9 @@ def reconcile(progress: Progress, plan: Plan) -> list[str]:
         record = by_id.pop(step.id, None)
         if record is None:
             record = StepProgress(step_id=step.id, description=step.title)
+        elif not record.description:
+            # Legacy files may list only ids (completed_steps: [1, 2]); the plan knows the titles.
+            record.description = step.title
         ordered.append(record)
     for orphan in by_id.values():
         warnings.append(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from exec_auto.ticket.model import ProgressIssue, StepProgress
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 STATUS_MARK = {
     "completed": "OK ",
@@ -110,7 +113,7 @@ class LiveUI(PlainUI):
         self.live = Live(self._render(), console=self.console, refresh_per_second=2, transient=True)
         self.live.start()
 
-    def _render(self) -> object:
+    def _render(self) -> Text:
         from rich.text import Text
 
         elapsed = int(time.monotonic() - self.started)
