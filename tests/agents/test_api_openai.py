@@ -187,3 +187,16 @@ def test_available_needs_a_key_or_a_base_url(monkeypatch: pytest.MonkeyPatch) ->
     assert openai_api.available(AgentConfig(name="openai", base_url="http://127.0.0.1:1/v1"))
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     assert openai_api.available(AgentConfig(name="openai"))
+
+
+def test_a_judge_gets_read_only_tools(ws: Workspace) -> None:
+    from dataclasses import replace
+
+    with FakeOpenAI([WRITE, text('{"status": "met"}')]) as fake:
+        agent_config = AgentConfig(name="openai", base_url=fake.base_url, retry_backoff=0.01)
+        judge = replace(make_task(ws.repo), kind="judge")
+        result = openai_api.create(agent_config).run(judge)
+    offered = {t["function"]["name"] for t in fake.requests[0]["tools"]}
+    assert offered == {"read_file", "list_files", "grep"}
+    assert not (ws.repo / "hello.py").exists()  # the write call had no tool to run
+    assert result.status in {"ok", "error"}

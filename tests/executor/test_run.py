@@ -179,3 +179,18 @@ def test_record_then_replay_reproduces_the_changes(project, script_agent, monkey
     assert not (clone / "README.md").exists()
     report = json.loads((clone / "specs" / "archive" / "feature-x" / "report.json").read_text())
     assert [s["status"] for s in report["steps"]] == ["completed"] * 3
+
+
+def test_secrets_never_reach_progress_or_reports(project, script_agent, monkeypatch, tmp_path):
+    secret = "sk-ant-api03-verysecretvalue0123456789"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    (project / ".env").write_text("DB_PASSWORD=correct-horse-battery\n")
+    behaviour = {
+        "1": [{"exit": 1, "message": f"auth failed with {secret} / correct-horse-battery"}]
+    }
+    _run(project, monkeypatch, script_agent(behaviour), "--no-archive")
+    folder = project / "specs" / "tickets" / "feature-x"
+    for name in ("progress.yaml", "report.md", "report.json"):
+        text = (folder / name).read_text()
+        assert secret not in text and "correct-horse-battery" not in text, name
+    assert "[REDACTED]" in (folder / "progress.yaml").read_text()

@@ -104,7 +104,7 @@ class ApiAgent:
         agent: Agent[None, str] = Agent(
             self._build_model(),
             instructions=SYSTEM_PROMPT,
-            tools=tool_set(tools, RepeatDetector()),
+            tools=tool_set(tools, RepeatDetector(), read_only=task.kind == "judge"),
             capabilities=[retry_hooks(self.config, notes, deadline)],
             retries=3,
         )

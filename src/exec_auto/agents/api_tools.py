@@ -47,8 +47,13 @@ class RepeatDetector:
             raise RepeatedToolCall(f"the model called {tool} {key[1]} {count} times in a row")
 
 
-def tool_set(tools: RepoTools, repeats: RepeatDetector) -> list[Tool[None]]:
-    """The pydantic-ai tools over `tools`; mistakes and refusals come back to the model as text."""
+def tool_set(
+    tools: RepoTools, repeats: RepeatDetector, *, read_only: bool = False
+) -> list[Tool[None]]:
+    """The pydantic-ai tools over `tools`; mistakes and refusals come back to the model as text.
+
+    read_only (for judging acceptance criteria) leaves out every tool that can change files.
+    """
     from pydantic_ai import Tool
 
     def call(name: str, fn: Callable[..., str], **arguments: Any) -> str:
@@ -128,6 +133,10 @@ def tool_set(tools: RepoTools, repeats: RepeatDetector) -> list[Tool[None]]:
         """
         return call("run_command", tools.run_command, command=command, timeout=timeout or None)
 
-    functions = (read_file, write_file, edit_file, list_files, grep, run_command)
+    functions: tuple[Callable[..., str], ...] = (
+        (read_file, list_files, grep)
+        if read_only
+        else (read_file, write_file, edit_file, list_files, grep, run_command)
+    )
     # Sequential: calls in one turn act on the same files, so they run in the order given.
     return [Tool(f, takes_ctx=False, sequential=True) for f in functions]

@@ -30,6 +30,8 @@ from exec_auto.agents.claude_stream import Transcript, parse_stream
 from exec_auto.config import AgentConfig
 
 TOOLS = ("Read", "Write", "Edit", "Glob", "Grep", "Bash")
+# Judging acceptance criteria must not change the code it judges.
+READ_ONLY_TOOLS = ("Read", "Glob", "Grep")
 LIMIT_SUBTYPES = frozenset({"error_max_turns", "error_max_budget_usd"})
 # Linux caps one argv string at 128 KiB; longer prompts are handed over in a file.
 _MAX_PROMPT_ARG_BYTES = 100_000
@@ -110,7 +112,7 @@ class ClaudeAgent:
 
     def argv(self, cli: str, task: AgentTask, repo: Path, log: Path) -> list[str]:
         """The full command line for one step."""
-        tools = ",".join(TOOLS)
+        tools = ",".join(READ_ONLY_TOOLS if task.kind == "judge" else TOOLS)
         argv = [
             cli,
             "--print",

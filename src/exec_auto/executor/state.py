@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exec_auto.clock import now_iso
+from exec_auto.redact import redact
 from exec_auto.ticket.model import (
     FINISHED_STEP_STATUSES,
     Plan,
@@ -16,12 +17,6 @@ from exec_auto.ticket.model import (
     TicketProgress,
 )
 from exec_auto.ticket.progress import save_progress
-
-
-def _redact(text: str, root: Path) -> str:
-    from exec_auto.redact import redact
-
-    return redact(text, repo_root=root)
 
 
 class ProgressStore:
@@ -79,8 +74,8 @@ class ProgressStore:
             timestamp=now_iso(),
             type=type_,
             step_id=step_id,
-            description=_redact(description, self.root)[:500],
-            details=_redact(details, self.root)[:4000],
+            description=redact(description, repo_root=self.root)[:500],
+            details=redact(details, repo_root=self.root)[:4000],
             severity=severity,
             action_taken=action_taken,
         )

@@ -13,6 +13,7 @@ from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.redact import redact
 from exec_auto.ticket.model import FilesTouched, Step, StepProgress, StepStatus
 
 AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
@@ -203,9 +204,8 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
                     action_taken=action,
                 )
             )
-            record.warnings.append(
-                f"{finding.type}: {finding.description} - requires manual review"
-            )
+            warning = f"{finding.type}: {finding.description} - requires manual review"
+            record.warnings.append(redact(warning, repo_root=env.root))
         if any(f.skip_step for f in report.new_findings):
             status = "skipped"
         elif report.new_findings:
