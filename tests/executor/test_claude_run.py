@@ -8,33 +8,23 @@ from pathlib import Path
 import pytest
 
 from exec_auto.cli import main
-from tests.agents.test_claude_backend import USAGE, needs_cli
+from tests.agents.test_claude_backend import USAGE, fake_env, home, needs_cli  # noqa: F401 (fixtures)
 from tests.conftest import make_project
 from tests.fakes.anthropic_server import FakeAnthropic, text, tool_use
 
 
 @needs_cli
 def test_claude_ticket_runs_gates_and_records_usage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_env: dict[str, str],  # noqa: F811
 ):
     root = tmp_path / "proj"
     root.mkdir()
     spec = "acceptance_criteria:\n  - hello.py prints hello\nticket:\n  status: planned\n"
     make_project(root, titles=["Write hello"], spec=spec)
-    home = tmp_path / "home"
-    home.mkdir()
-    for key, value in {
-        "ANTHROPIC_API_KEY": "test-key",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_MAX_RETRIES": "0",
-        "HOME": str(home),
-        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-    }.items():
+    for key, value in fake_env.items():
         monkeypatch.setenv(key, value)
-    for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL", "CLAUDECODE"):
-        monkeypatch.delenv(name, raising=False)
     verdict = json.dumps(
         {"status": "met", "reason": "hello.py prints it", "files": ["hello.py"], "tests": []}
     )
