@@ -247,7 +247,10 @@ def render_markdown(report: Report) -> str:
         f"Progress file: `{report.progress_file}`",
     ]
     if report.archived_to:
-        lines += [f"Archived to: `{report.archived_to}` — restore with `{report.restore_command}`"]
+        lines += [
+            "",
+            f"Archived to: `{report.archived_to}` — restore with `{report.restore_command}`",
+        ]
     return "\n".join(lines) + "\n"
 
 
