@@ -122,3 +122,43 @@ def test_fix_loop_formatting_and_baseline(calc, script_agent, monkeypatch, tmp_p
     assert not [i for i in report["issues"] if "test_already_broken" in i["description"]]
     crit = {c["criterion"]: c["status"] for c in report["acceptance_criteria"]}
     assert crit == {"add works": "met", "strings concatenate (test_add_strings)": "not_met"}
+
+
+def test_failed_dependency_install_skips_the_step(calc, script_agent, monkeypatch, tmp_path):
+    wheels = tmp_path / "no-wheels"
+    wheels.mkdir()
+    # Offline and empty: the install must fail, and nothing can reach the network.
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    plan = calc / "specs" / "tickets" / "feature-x" / "plan.md"
+    plan.write_text(
+        plan.read_text() + "\n## Dependencies\n\n```bash\npip install zzz-exec-auto-missing\n```\n"
+    )
+    git(calc, "commit", "-qam", "plan deps")
+    test = (
+        "import zzz_exec_auto_missing\n\n\ndef test_uses_it():\n    assert zzz_exec_auto_missing\n"
+    )
+    behaviour = {
+        "1": [{"write": "tests/test_dep.py", "text": test}],
+        "2": [{"write": "calc/ops.py", "text": FIXED}],
+        "3": [{"write": "calc/more.py", "text": "def mul(a, b):\n    return a * b\n"}],
+    }
+    monkeypatch.chdir(calc)
+    code = main(
+        [
+            "run",
+            "feature-x",
+            "--agent",
+            "command",
+            "--agent-command",
+            script_agent(behaviour),
+            "--no-archive",
+        ]
+    )
+    assert code == 1
+    report = json.loads((calc / "specs" / "tickets" / "feature-x" / "report.json").read_text())
+    statuses = [s["status"] for s in report["steps"]]
+    assert statuses == ["skipped", "completed", "completed"]
+    dep = [i for i in report["issues"] if i["type"] == "dependency_error"]
+    assert dep and dep[0]["severity"] == "high" and dep[0]["step_id"] == "1"
+    assert "zzz-exec-auto-missing" in dep[0]["description"] + dep[0]["details"]

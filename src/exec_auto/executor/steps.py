@@ -206,6 +206,10 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
             )
             warning = f"{finding.type}: {finding.description} - requires manual review"
             record.warnings.append(redact(warning, repo_root=env.root))
+        if report.new_findings and report.failed_tests:
+            # Logged once, here: later steps are not blamed for (nor asked to fix) these failures.
+            env.gates.baseline_failures |= set(report.failed_tests)
+            store.progress.baseline_failures = sorted(env.gates.baseline_failures)
         if any(f.skip_step for f in report.new_findings):
             status = "skipped"
         elif report.new_findings:
