@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from exec_auto.agents.api_agent import STEP_MARKER
-from exec_auto.agents.base import AgentTask
+from exec_auto.agents.base import Agent, AgentResult, AgentTask
+from exec_auto.config import AgentConfig
+from tests.fakes.scripted_server import Reply, ScriptedServer
+
+Fake = TypeVar("Fake", bound=ScriptedServer)
 
 FIXED_PREFIX = "# Ticket feature-x\n\nConventions: keep it simple.\n\n"
 PROMPT = f"{FIXED_PREFIX}{STEP_MARKER}\n## Step 1: Add the greeting\n\nCreate hello.py.\n"
@@ -84,3 +90,20 @@ def make_task(repo: Path, *, prompt: str = PROMPT, timeout: float = 30.0) -> Age
 def bodies_text(bodies: list[dict[str, object]]) -> str:
     """Every request body as one string, for 'never sent' assertions."""
     return "\n".join(str(b) for b in bodies)
+
+
+def run_step(
+    fake_type: type[Fake],
+    create: Callable[[AgentConfig], Agent],
+    ws: Workspace,
+    script: list[Reply],
+    *,
+    default: Reply | None = None,
+    timeout: float = 30.0,
+    **config: Any,
+) -> tuple[AgentResult, Fake]:
+    """One step through the backend `create` makes, against a `fake_type` serving `script`."""
+    with fake_type(script, default=default) as fake:
+        agent_config = AgentConfig(base_url=fake.base_url, retry_backoff=0.01, **config)
+        result = create(agent_config).run(make_task(ws.repo, timeout=timeout))
+    return result, fake

@@ -22,6 +22,7 @@ from tests.agents.api_support import (
     bodies_text,
     make_task,
     make_workspace,
+    run_step,
 )
 from tests.fakes.anthropic_server import (
     FakeAnthropic,
@@ -46,24 +47,10 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return make_workspace(tmp_path, monkeypatch)
 
 
-def run(
-    ws: Workspace,
-    script: list[Reply],
-    *,
-    default: Reply | None = None,
-    timeout: float = 30.0,
-    **config: Any,
-) -> tuple[AgentResult, FakeAnthropic]:
+def run(ws: Workspace, script: list[Reply], **options: Any) -> tuple[AgentResult, FakeAnthropic]:
     """One step through the anthropic backend against a fake serving `script`."""
-    with FakeAnthropic(script, default=default) as fake:
-        agent_config = AgentConfig(
-            name="anthropic",
-            base_url=fake.base_url,
-            retry_backoff=0.01,
-            **{"model": MODEL, **config},
-        )
-        result = anthropic_api.create(agent_config).run(make_task(ws.repo, timeout=timeout))
-    return result, fake
+    options = {"name": "anthropic", "model": MODEL, **options}
+    return run_step(FakeAnthropic, anthropic_api.create, ws, script, **options)
 
 
 def test_a_whole_step_writes_edits_runs_and_answers(ws: Workspace) -> None:

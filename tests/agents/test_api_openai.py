@@ -21,6 +21,7 @@ from tests.agents.api_support import (
     bodies_text,
     make_task,
     make_workspace,
+    run_step,
 )
 from tests.fakes.openai_server import (
     FakeOpenAI,
@@ -44,21 +45,9 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return make_workspace(tmp_path, monkeypatch)
 
 
-def run(
-    ws: Workspace,
-    script: list[Reply],
-    *,
-    default: Reply | None = None,
-    timeout: float = 30.0,
-    **config: Any,
-) -> tuple[AgentResult, FakeOpenAI]:
+def run(ws: Workspace, script: list[Reply], **options: Any) -> tuple[AgentResult, FakeOpenAI]:
     """One step through the openai backend against a fake serving `script`."""
-    with FakeOpenAI(script, default=default) as fake:
-        agent_config = AgentConfig(
-            name="openai", base_url=fake.base_url, retry_backoff=0.01, **config
-        )
-        result = openai_api.create(agent_config).run(make_task(ws.repo, timeout=timeout))
-    return result, fake
+    return run_step(FakeOpenAI, openai_api.create, ws, script, name="openai", **options)
 
 
 def test_a_whole_step_writes_edits_runs_and_answers(ws: Workspace) -> None:

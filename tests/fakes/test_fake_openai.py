@@ -11,13 +11,11 @@ import pytest
 from tests.fakes.openai_server import (
     FakeOpenAI,
     ToolCall,
-    hang,
     message,
     status,
     text,
     tool_use,
     tool_uses,
-    truncated,
 )
 
 USER: Any = [{"role": "user", "content": "hi"}]
@@ -129,13 +127,6 @@ def test_custom_finish_reason() -> None:
     assert reply.choices[0].finish_reason == "length"
 
 
-def test_rate_limit_then_success_is_retried_by_the_sdk() -> None:
-    with FakeOpenAI([status(429, retry_after=0.01), text("ok")]) as fake:
-        reply = client(fake, max_retries=1).chat.completions.create(model="m", messages=USER)
-    assert reply.choices[0].message.content == "ok"
-    assert len(fake.requests) == 2
-
-
 @pytest.mark.parametrize(
     ("code", "error"),
     [
@@ -152,43 +143,6 @@ def test_error_statuses_raise_the_sdk_errors(code: int, error: type[Exception]) 
     assert info.value.status_code == code
     assert info.value.response.headers["retry-after"] == "3"
     assert info.value.response.headers["retry-after-ms"] == "2500"
-
-
-@pytest.mark.parametrize("stream", [False, True])
-def test_truncated_response_is_a_connection_error(stream: bool) -> None:
-    with FakeOpenAI([truncated()]) as fake:
-        sdk = client(fake)
-        with pytest.raises(Exception, match=r"(?i)connection|incomplete|closed") as info:
-            if stream:
-                list(sdk.chat.completions.create(model="m", messages=USER, stream=True))
-            else:
-                sdk.chat.completions.create(model="m", messages=USER)
-        assert not isinstance(info.value, openai.APIStatusError)
-
-
-def test_hang_outlasts_the_client_timeout() -> None:
-    with FakeOpenAI([hang(30)]) as fake, pytest.raises(openai.APITimeoutError):
-        client(fake, timeout=0.3).chat.completions.create(model="m", messages=USER)
-
-
-def test_default_reply_after_the_script_and_callable_scripts() -> None:
-    with FakeOpenAI([text("first")], default=text("again")) as fake:
-        sdk = client(fake)
-        answers = [sdk.chat.completions.create(model="m", messages=USER) for _ in range(3)]
-    assert [a.choices[0].message.content for a in answers] == ["first", "again", "again"]
-
-    def echo(body: dict[str, Any]) -> Any:
-        return text(f"you said {body['messages'][-1]['content']}")
-
-    with FakeOpenAI(echo) as fake:
-        reply = client(fake).chat.completions.create(model="m", messages=USER)
-    assert reply.choices[0].message.content == "you said hi"
-
-
-def test_exhausted_script_without_default_says_done() -> None:
-    with FakeOpenAI([]) as fake:
-        reply = client(fake).chat.completions.create(model="m", messages=USER)
-    assert reply.choices[0].message.content == "done"
 
 
 def test_models_list_answers_without_consuming_the_script() -> None:

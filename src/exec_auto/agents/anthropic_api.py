@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from pydantic_ai.messages import UserContent
     from pydantic_ai.models import Model
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+# claude-sonnet-4-5 reaches end of life on 2026-11-30 (the SDK warns on every request).
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 def available(config: AgentConfig) -> bool:
