@@ -76,10 +76,6 @@ def run_one(ticket: TicketRef, config: Config, *, restart: bool = False) -> int:
 
     agent = create_agent(config.agent)
     ui = make_ui(ticket.name)
-    label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
-    ui.message(
-        f"[AUTO] Starting autonomous execution of {ticket.name} with agent '{agent.name}'{label}"
-    )
     try:
         outcome = run_ticket(ticket, config, agent, ui, restart=restart)
     finally:

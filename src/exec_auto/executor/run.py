@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from exec_auto.proc import kill_all
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
 from exec_auto.ticket.archive import archive_ticket, restore_command
-from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion
+from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion, Step
 from exec_auto.ticket.plan import load_plan
 from exec_auto.ticket.progress import load_progress
 from exec_auto.ticket.resolve import TicketRef
@@ -120,6 +120,11 @@ def run_ticket(
     scratch = state_dir(root)
     with TicketLock(scratch, ticket.name):
         spec = load_spec(ticket.spec_path) if ticket.spec_path.is_file() else None
+        label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
+        ui.message(
+            f"[AUTO] Starting autonomous execution of {ticket.name}: {len(plan.steps)} steps, "
+            f"{len(spec.criteria) if spec else 0} acceptance criteria, agent '{agent.name}'{label}"
+        )
         store, fresh = _prepare_progress(ticket, spec, restart, ui)
         for warning in reconcile(store.progress, plan):
             ui.message(f"[AUTO] {warning}")
@@ -190,7 +195,7 @@ def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
 
 def _execute(
     env: StepEnv,
-    steps: tuple,  # type: ignore[type-arg]
+    steps: Sequence[Step],
     fresh: bool,
     should_stop: Callable[[], str | None] | None = None,
 ) -> bool:
