@@ -41,11 +41,26 @@ def read_pyproject(repo_root: Path) -> dict[str, Any]:
         return {}
 
 
+def _main_worktree(repo_root: Path) -> Path | None:
+    """The main work tree when repo_root is a linked git worktree (a parallel batch run), else None."""
+    if not (repo_root / ".git").is_file():
+        return None
+    result = proc.git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=repo_root)
+    common = Path(result.stdout.strip()) if result.ok else None
+    return common.parent if common is not None and common.name == ".git" else None
+
+
 def _venv_python(repo_root: Path) -> Path | None:
-    for name in (".venv", "venv"):
-        candidate = repo_root / name / "bin" / "python"
-        if candidate.exists():
-            return candidate
+    # An untracked .venv is not checked out into a worktree: use the main work tree's one.
+    roots = [repo_root]
+    main = _main_worktree(repo_root)
+    if main is not None:
+        roots.append(main)
+    for root in roots:
+        for name in (".venv", "venv"):
+            candidate = root / name / "bin" / "python"
+            if candidate.exists():
+                return candidate
     return None
 
 
