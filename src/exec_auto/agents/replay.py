@@ -17,6 +17,7 @@ from exec_auto.atomicio import atomic_write_text
 from exec_auto.config import AgentConfig
 from exec_auto.errors import AgentNotConfiguredError
 from exec_auto.proc import run
+from exec_auto.redact import redact
 
 FORMAT_VERSION = 1
 
@@ -93,7 +94,7 @@ class Recorder:
         """Record one agent call and save the file."""
         self.data["calls"][_key(task)] = {
             "status": result.status,
-            "summary": result.summary[-500:],
+            "summary": redact(result.summary[-500:], repo_root=task.repo_root),
             "error": result.error,
             "subtype": result.subtype,
             "patch": patch,
