@@ -51,6 +51,7 @@ def test_show_json_resolves_names_and_paths(project, monkeypatch, capsys, ref):
         {"id": "3", "title": "Third", "phase": None, "status": "pending"},
     ]
     assert data["acceptance_criteria"] == ["a.txt exists", "Something nobody checks"]
+    assert data["issues"] == [] and data["progress"] is None
 
 
 def test_absolute_path_from_elsewhere(project, tmp_path, monkeypatch, capsys):

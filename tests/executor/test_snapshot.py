@@ -45,6 +45,8 @@ def test_changes_between_snapshots(tmp_path):
     assert git(root, "status", "--porcelain").count("??") == 3  # still untracked: never added
     patch = snaps.patch(before, after)
     assert "new/mod.py" in patch and "debug.log" not in patch
+    snaps.close()
+    assert not list((root / ".git" / "exec-auto").glob("snapshot-index-*"))
 
 
 def test_identical_snapshots_have_no_changes(tmp_path):

@@ -46,6 +46,15 @@ def describe(ref: str, cwd: Path) -> dict[str, Any]:
         "acceptance_criteria": [c.text for c in (spec.criteria if spec else ())],
         "criteria_detail": [c.model_dump() for c in (spec.criteria if spec else ())],
         "plan_dependencies": list(plan.dependencies),
+        "issues": [
+            {
+                "type": i.type,
+                "severity": i.severity,
+                "step_id": i.step_id,
+                "description": i.description,
+            }
+            for i in (progress.open_issues() if progress else [])
+        ],
         "progress": None
         if progress is None
         else {
@@ -87,6 +96,9 @@ def main(args: argparse.Namespace) -> int:
         print(
             f"\nProgress: {p['status']}, {p['steps_finished']}/{len(data['steps'])} steps finished, {p['open_issues']} open issues"
         )
+    for issue in data["issues"]:
+        step = f" step {issue['step_id']}" if issue["step_id"] else ""
+        print(f"  [{issue['severity'].upper()}] {issue['type']}{step}: {issue['description']}")
     for w in data["warnings"]:
         print(f"warning: {w}")
     return 0

@@ -186,6 +186,8 @@ def run_ticket(
                 "interrupted: progress saved; rerun the same command to resume",
                 path=store.path,
             ) from None
+        finally:
+            env.snapshots.close()
 
 
 def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:

@@ -34,9 +34,23 @@ class Snapshotter:
         self.root = root
         self.exclude = tuple(exclude)
         self._git_dir = git_dir(root)
-        self._scratch = state_dir(root)
+        # Private index kept for the whole run: its stat cache spares re-hashing unchanged files,
+        # untracked ones included, on every snapshot.
+        scratch = state_dir(root)
+        _remove_orphans(scratch)
+        self._index = scratch / f"snapshot-index-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
-    def _git(self, *args: str, index: Path | None = None, stdin_text: str | None = None) -> str:
+    def __enter__(self) -> Snapshotter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the private index."""
+        self._index.unlink(missing_ok=True)
+
+    def _git(self, *args: str, index: Path | None = None) -> str:
         env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
         if index is not None:
             env["GIT_INDEX_FILE"] = str(index)
@@ -51,18 +65,13 @@ class Snapshotter:
 
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (objects land in .git/objects, harmlessly)."""
-        index = self._scratch / f"index-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         real_index = self._git_dir / "index"
-        try:
-            if real_index.is_file():
-                # Starting from the real index reuses its stat cache: only changed files are hashed.
-                shutil.copyfile(real_index, index)
-            pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
-            self._git("add", "-A", "--", *pathspec, index=index)
-            tree = self._git("write-tree", index=index).strip()
-        finally:
-            index.unlink(missing_ok=True)
-        return Snapshot(tree)
+        if not self._index.exists() and real_index.is_file():
+            # Starting from the real index reuses its stat cache: only changed files are hashed.
+            shutil.copyfile(real_index, self._index)
+        pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
+        self._git("add", "-A", "--", *pathspec, index=self._index)
+        return Snapshot(self._git("write-tree", index=self._index).strip())
 
     def changes(self, before: Snapshot, after: Snapshot) -> FilesTouched:
         """Files created, modified and deleted between two snapshots."""
@@ -85,3 +94,15 @@ class Snapshotter:
         if before.tree == after.tree:
             return ""
         return self._git("diff", "--binary", "--no-renames", before.tree, after.tree)
+
+
+def _remove_orphans(scratch: Path) -> None:
+    """Delete private indexes left by runs that were killed (their pid is gone)."""
+    for path in scratch.glob("snapshot-index-*"):
+        try:
+            pid = int(path.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except (ValueError, IndexError, PermissionError):
+            continue

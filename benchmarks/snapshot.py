@@ -1,0 +1,76 @@
+"""What measuring a step costs on a large repository: one snapshot (a git tree of the work tree).
+
+Every agent call is bracketed by two snapshots, so this is the harness's per-call overhead that grows
+with the repository. Generates a repo of N files (committed), dirties a few, and times `take()`.
+
+    .venv/bin/python benchmarks/snapshot.py [--files 20000] [--dirty 20] [--repeat 5] [--big-mb 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from exec_auto.executor.snapshot import Snapshotter
+
+
+def _git(root: Path, *args: str) -> None:
+    ident = ["-c", "user.name=b", "-c", "user.email=b@b"]
+    subprocess.run(["git", *ident, *args], cwd=root, check=True, capture_output=True)
+
+
+def main() -> int:
+    """Print a table of snapshot timings for a generated repository."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument("--dirty", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--big-mb", dest="big_mb", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for i in range(args.files):
+            folder = root / f"pkg{i // 500}"
+            folder.mkdir(exist_ok=True)
+            (folder / f"mod{i}.py").write_text(f"VALUE = {i}\n")
+        _git(root, "init", "-q")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "init")
+        snaps = Snapshotter(root)
+        rows = []
+        for label, dirty in (("clean tree", 0), (f"{args.dirty} files changed", args.dirty)):
+            for i in range(dirty):
+                (root / "pkg0" / f"mod{i}.py").write_text(f"VALUE = -{i}\n")
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                snaps.take()
+                times.append(time.perf_counter() - start)
+            rows.append((label, statistics.median(times), max(times)))
+        big = root / "data.bin"  # untracked and not ignored: hashed once, then cached
+        big.write_bytes(bytes(range(256)) * (args.big_mb * 4096))
+        times = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            snaps.take()
+            times.append(time.perf_counter() - start)
+        rows.append((f"+{args.big_mb} MB untracked", statistics.median(times), max(times)))
+        before = snaps.take()
+        (root / "new.py").write_text("x = 1\n")
+        start = time.perf_counter()
+        snaps.changes(before, snaps.take())
+        diff_time = time.perf_counter() - start
+    print(f"Snapshots of a repository of {args.files} files (median of {args.repeat})")
+    print(f"{'state':<22}{'median s':>10}{'max s':>10}")
+    for label, median, worst in rows:
+        print(f"{label:<22}{median:>10.3f}{worst:>10.3f}")
+    print(f"{'snapshot + changes':<22}{diff_time:>10.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
