@@ -194,3 +194,16 @@ def test_secrets_never_reach_progress_or_reports(project, script_agent, monkeypa
         text = (folder / name).read_text()
         assert secret not in text and "correct-horse-battery" not in text, name
     assert "[REDACTED]" in (folder / "progress.yaml").read_text()
+
+
+def test_unreadable_progress_is_moved_aside_and_the_run_starts_fresh(
+    project, script_agent, monkeypatch, capsys
+):
+    folder = project / "specs" / "tickets" / "feature-x"
+    (folder / "progress.yaml").write_text("ticket: [this is not\n  valid: yaml\n")
+    _run(project, monkeypatch, script_agent(WRITE_ALL), "--no-archive")
+    aside = list(folder.glob("progress.yaml.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_text() == "ticket: [this is not\n  valid: yaml\n"
+    assert "corrupt" in capsys.readouterr().out
+    statuses = [s["status"] for s in _progress(folder)["implementation_steps"]]
+    assert statuses == ["completed"] * 3
