@@ -93,3 +93,22 @@ def test_not_a_git_repo(tmp_path):
     )
     result = _cli(root, "run", "t", "--agent", "command", "--agent-command", "true", "--no-gates")
     assert result.returncode == 2 and "git init" in result.stderr
+
+
+def test_invalid_configuration_names_the_key(project):
+    (project / "pyproject.toml").write_text('[tool.exec-auto.gates]\nfix_attempts = "many"\n')
+    result = _cli(project, "run", "feature-x", "--agent", "command", "--agent-command", "true")
+    assert result.returncode == 2
+    assert "gates.fix_attempts" in result.stderr and "pyproject.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_configuration_from_pyproject_is_used(project, script_agent, monkeypatch):
+    cmd = script_agent({"*": [{"append": "x.txt", "text": "x"}]})
+    (project / "pyproject.toml").write_text(
+        f'[tool.exec-auto]\narchive = false\n[tool.exec-auto.agent]\nname = "command"\ncommand = "{cmd}"\n'
+        "[tool.exec-auto.gates]\nenabled = false\n"
+    )
+    monkeypatch.chdir(project)
+    assert main(["run", "feature-x"]) in (0, 1)
+    assert (project / "specs" / "tickets" / "feature-x" / "report.json").exists()  # archive = false
