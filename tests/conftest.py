@@ -102,6 +102,16 @@ def script_agent(
     return configure
 
 
+def run_cli(root: Path, monkeypatch: pytest.MonkeyPatch, agent_command: str, *extra: str) -> int:
+    """`exec-auto run feature-x` from root with the command backend; returns the exit code."""
+    from exec_auto.cli import main
+
+    monkeypatch.chdir(root)
+    return main(
+        ["run", "feature-x", "--agent", "command", "--agent-command", agent_command, *extra]
+    )
+
+
 def agent_calls(tmp_path: Path) -> list[dict[str, str]]:
     """The scripted agent's call log."""
     log = tmp_path / "agent-calls.jsonl"

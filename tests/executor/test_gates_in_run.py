@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from exec_auto.cli import main
-from tests.conftest import agent_calls, git, plan_text
+from tests.conftest import agent_calls, git, plan_text, run_cli
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -69,18 +68,7 @@ def test_fix_loop_formatting_and_baseline(calc, script_agent, monkeypatch, tmp_p
         "3": [{"write": "tests/test_strings.py", "text": TEST_BROKEN}],
         "fix:3": [{"append": "calc/ops.py", "text": "\n# tried\n"}],
     }
-    monkeypatch.chdir(calc)
-    code = main(
-        [
-            "run",
-            "feature-x",
-            "--agent",
-            "command",
-            "--agent-command",
-            script_agent(behaviour),
-            "--no-archive",
-        ]
-    )
+    code = run_cli(calc, monkeypatch, script_agent(behaviour), "--no-archive")
     assert code == 1
     folder = calc / "specs" / "tickets" / "feature-x"
     report = json.loads((folder / "report.json").read_text())
@@ -143,18 +131,7 @@ def test_failed_dependency_install_skips_the_step(calc, script_agent, monkeypatc
         "2": [{"write": "calc/ops.py", "text": FIXED}],
         "3": [{"write": "calc/more.py", "text": "def mul(a, b):\n    return a * b\n"}],
     }
-    monkeypatch.chdir(calc)
-    code = main(
-        [
-            "run",
-            "feature-x",
-            "--agent",
-            "command",
-            "--agent-command",
-            script_agent(behaviour),
-            "--no-archive",
-        ]
-    )
+    code = run_cli(calc, monkeypatch, script_agent(behaviour), "--no-archive")
     assert code == 1
     report = json.loads((calc / "specs" / "tickets" / "feature-x" / "report.json").read_text())
     statuses = [s["status"] for s in report["steps"]]

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from exec_auto.cli import main
 from exec_auto.executor.lock import TicketLock
 from exec_auto.repo import state_dir
-from tests.conftest import agent_calls
+from tests.conftest import agent_calls, run_cli
 
 FOLDER = Path("specs") / "tickets" / "feature-x"
 
@@ -89,19 +89,7 @@ def test_kill_9_mid_step_then_resume_redoes_only_that_step(
         "*": [{"write": "done.txt", "text": "d"}],
         "2": [{"write": "full.txt", "text": "full"}],
     }
-    monkeypatch.chdir(project)
-    main(
-        [
-            "run",
-            "feature-x",
-            "--agent",
-            "command",
-            "--agent-command",
-            script_agent(second),
-            "--no-gates",
-            "--no-archive",
-        ]
-    )
+    run_cli(project, monkeypatch, script_agent(second), "--no-gates", "--no-archive")
     calls = [(c["step"], c["kind"]) for c in agent_calls(tmp_path)]
     assert calls == [("1", "step"), ("2", "step"), ("2", "step"), ("3", "step")]
     resumed_prompt = agent_calls(tmp_path)[2]["prompt"]
@@ -124,18 +112,12 @@ def test_sigterm_stops_cleanly_and_the_lock_is_released(
     progress = YAML(typ="safe").load((project / FOLDER / "progress.yaml").read_text())
     assert progress["ticket"]["status"] == "interrupted"
     assert progress["implementation_steps"][0]["status"] == "in_progress"
-    monkeypatch.chdir(project)
-    code = main(
-        [
-            "run",
-            "feature-x",
-            "--agent",
-            "command",
-            "--agent-command",
-            script_agent({"*": [{"write": "x.txt", "text": "x"}]}),
-            "--no-gates",
-            "--no-archive",
-        ]
+    code = run_cli(
+        project,
+        monkeypatch,
+        script_agent({"*": [{"write": "x.txt", "text": "x"}]}),
+        "--no-gates",
+        "--no-archive",
     )
     assert code in (0, 1)  # the lock was free
 
@@ -166,17 +148,11 @@ def test_lock_left_by_a_dead_process_is_taken_over(project, script_agent, monkey
     (locks / "feature-x.holder.json").write_text(
         json.dumps({"pid": 999999, "host": "h", "since": "x"})
     )
-    monkeypatch.chdir(project)
-    code = main(
-        [
-            "run",
-            "feature-x",
-            "--agent",
-            "command",
-            "--agent-command",
-            script_agent({"*": [{"write": "x.txt", "text": "x"}]}),
-            "--no-gates",
-            "--no-archive",
-        ]
+    code = run_cli(
+        project,
+        monkeypatch,
+        script_agent({"*": [{"write": "x.txt", "text": "x"}]}),
+        "--no-gates",
+        "--no-archive",
     )
     assert code in (0, 1)

@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from exec_auto.cli import main
 from exec_auto.executor.prompt import STEP_MARKER
-from tests.conftest import agent_calls, git, make_project
+from tests.conftest import agent_calls, git, make_project, run_cli
 
 WRITE_ALL = {
     "1": [{"write": "a.txt", "text": "a\n"}],
@@ -20,10 +20,7 @@ WRITE_ALL = {
 
 
 def _run(project: Path, monkeypatch: pytest.MonkeyPatch, cmd: str, *extra: str) -> int:
-    monkeypatch.chdir(project)
-    return main(
-        ["run", "feature-x", "--agent", "command", "--agent-command", cmd, "--no-gates", *extra]
-    )
+    return run_cli(project, monkeypatch, cmd, "--no-gates", *extra)
 
 
 def _progress(folder: Path) -> dict:
