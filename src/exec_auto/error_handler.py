@@ -10,9 +10,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from exec_auto.errors import EXIT_INTERRUPTED, ExecAutoError
-
-EXIT_INTERNAL = 3
+from exec_auto.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ExecAutoError
 
 
 class _Exit(Exception):

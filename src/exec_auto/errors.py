@@ -7,6 +7,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_ISSUES = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 

@@ -37,14 +37,19 @@ from exec_auto.batch.view import BatchView, TicketWatch
 from exec_auto.batch.worktree import Worktrees
 from exec_auto.clock import now_iso
 from exec_auto.config import Config
-from exec_auto.errors import EXIT_INTERRUPTED, EXIT_ISSUES, ExecAutoError, Interrupted
+from exec_auto.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_ISSUES,
+    ExecAutoError,
+    Interrupted,
+)
 from exec_auto.executor.ui import use_color
 from exec_auto.gates.base import Gates
 from exec_auto.proc import kill_all
 from exec_auto.report import Report
 from exec_auto.ticket.resolve import TicketRef
 
-EXIT_INTERNAL = 3
 # Statuses whose branch --merge takes: the run reached its report (not stopped or interrupted).
 MERGEABLE = frozenset({"completed", "completed_with_issues"})
 POLL_SECONDS = 0.25
@@ -110,7 +115,6 @@ def _execute(b: _Batch, ticket: TicketRef, watch: TicketWatch, lock_root: Path |
     started = time.monotonic()
     try:
         agent = InterruptibleAgent(create_agent(b.config.agent), b.interrupted)
-        watch.message(f"[AUTO] Starting autonomous execution of {ticket.name} with '{agent.name}'")
         with contextlib.ExitStack() as stack:
             if lock_root is not None:
                 # A worktree run also holds the ticket's lock in the main tree, so a single
