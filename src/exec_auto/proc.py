@@ -53,8 +53,11 @@ def run(
     timeout: float | None = None,
     shell: bool = False,
     extra_env: Mapping[str, str] | None = None,
+    stdin_text: str | None = None,
 ) -> ProcResult:
     """Run a command to completion; on timeout kill its whole process group and mark timed_out.
+
+    stdin is /dev/null (nothing ever waits for a person) unless stdin_text gives the whole input.
 
     A command that cannot be started (missing executable) returns returncode 127 and the OS error
     in stderr instead of raising, so callers log it like any other failure.
@@ -77,7 +80,7 @@ def run(
             cwd=cwd,
             env=full_env,
             shell=shell,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -89,7 +92,8 @@ def run(
     timed_out = False
     try:
         try:
-            out, err = proc.communicate(timeout=timeout)
+            data = None if stdin_text is None else stdin_text.encode("utf-8")
+            out, err = proc.communicate(input=data, timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)

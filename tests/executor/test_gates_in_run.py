@@ -139,3 +139,21 @@ def test_failed_dependency_install_skips_the_step(calc, script_agent, monkeypatc
     dep = [i for i in report["issues"] if i["type"] == "dependency_error"]
     assert dep and dep[0]["severity"] == "high" and dep[0]["step_id"] == "1"
     assert "zzz-exec-auto-missing" in dep[0]["description"] + dep[0]["details"]
+
+
+def test_lint_a_file_already_had_is_not_blamed_on_the_step(calc, script_agent, monkeypatch):
+    (calc / "calc" / "legacy.py").write_text("def old():\n    return undefined_thing\n")
+    git(calc, "add", "-A")
+    git(calc, "commit", "-qm", "legacy code with a lint problem")
+    behaviour = {
+        "1": [{"append": "calc/legacy.py", "text": "\n\ndef new():\n    return 1\n"}],
+        "*": [{"append": "calc/legacy.py", "text": "\n\nX = 2\n"}],
+    }
+    code = run_cli(
+        calc, monkeypatch, script_agent(behaviour), "--no-archive", "--fix-attempts", "0"
+    )
+    report = json.loads((calc / "specs" / "tickets" / "feature-x" / "report.json").read_text())
+    assert not [i for i in report["issues"] if i["type"] == "lint_error"]
+    assert [s["status"] for s in report["steps"]] == ["completed"] * 3
+    assert "Ruff: 1 pre-existing" in report["steps"][0]["quality_gates"]
+    assert code == 1  # the criteria are not all met, but no step was blamed

@@ -71,3 +71,22 @@ def test_many_violations_are_summarised_after_the_first_ones(demo: Path) -> None
     assert len(result.findings) == MAX_LINT_FINDINGS + 1
     assert result.findings[-1].description == "5 more lint violations (see details)"
     assert "src/app/noisy.py:31:11: F821" in result.findings[-1].details
+
+
+def test_violations_a_file_already_had_are_pre_existing_not_the_steps(demo: Path) -> None:
+    old = "def f():\n    return legacy_name\n"
+    new = old + "\n\ndef g():\n    return fresh_name\n"
+    write(demo, "src/app/legacy.py", new)
+    result, _ = lint_gate(
+        make_environment(demo, "venv"), ["src/app/legacy.py"], 60, {"src/app/legacy.py": old}
+    )
+    assert result.summary == "Ruff: 1 requires manual review, 1 pre-existing"
+    assert not result.passed
+    by_name = {("legacy_name" in f.description): f for f in result.findings}
+    assert by_name[True].pre_existing and not by_name[False].pre_existing
+    # A file whose only problem was there before passes.
+    write(demo, "src/app/legacy.py", old + "\n\nX = 1\n")
+    result, _ = lint_gate(
+        make_environment(demo, "venv"), ["src/app/legacy.py"], 60, {"src/app/legacy.py": old}
+    )
+    assert result.passed and result.summary == "Ruff: 1 pre-existing"

@@ -90,13 +90,16 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
     return True
 
 
-def _run_gates(env: StepEnv, step: Step, touched: FilesTouched) -> GateReport | None:
+def _run_gates(
+    env: StepEnv, step: Step, touched: FilesTouched, start: Snapshot
+) -> GateReport | None:
     ctx = GateContext(
         repo_root=env.root,
         touched_files=tuple(touched.all()),
         step_id=step.id,
         config=env.config.gates,
         plan_dependencies=env.plan_dependencies,
+        before_tree=start.tree,
     )
     try:
         return env.gates.after_step(ctx)
@@ -150,7 +153,7 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
 
     report: GateReport | None = None
     if touched.all():
-        report = _run_gates(env, step, touched)
+        report = _run_gates(env, step, touched, start)
         attempt = 0
         while (
             report is not None
@@ -178,7 +181,7 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
             _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
             _absorb(env, record, report)
             touched = env.snapshots.changes(start, env.snapshots.take())
-            report = _run_gates(env, step, touched)
+            report = _run_gates(env, step, touched, start)
             outcome = "passed" if report is not None and report.passed else "still failing"
             record.auto_actions.append(f"Fix attempt {attempt}: gates {outcome}")
         if report is not None:

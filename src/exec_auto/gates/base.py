@@ -112,6 +112,8 @@ class GateContext:
     config: GatesConfig
     # Distribution names from the plan's dependency section: the only guesses allowed to install.
     plan_dependencies: tuple[str, ...] = ()
+    # Git tree of the work tree before the step: lint problems already there are not the step's.
+    before_tree: str | None = None
 
 
 class Gates(Protocol):

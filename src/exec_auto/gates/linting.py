@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,40 @@ def parse_violations(stdout: str, env: Environment) -> list[Violation] | None:
     return out
 
 
-def _finding(v: Violation) -> Finding:
+def _key(v: Violation) -> tuple[str, str, str]:
+    # Line numbers move when a step edits a file; rule and message identify a violation well enough.
+    return (v.path, v.code, v.message)
+
+
+def _pre_existing(
+    env: Environment,
+    ruff: list[str],
+    remaining: list[Violation],
+    before: Mapping[str, str],
+    timeout: float,
+) -> set[int]:
+    """Indexes of remaining violations the file already had before the step (same rule, same message)."""
+    old: Counter[tuple[str, str, str]] = Counter()
+    for path in sorted({v.path for v in remaining if v.path in before}):
+        result = proc.run(
+            [*ruff, "check", "--output-format", "json", "--no-fix", "--stdin-filename", path, "-"],
+            cwd=env.repo_root,
+            extra_env=env.extra_env,
+            timeout=timeout,
+            stdin_text=before[path],
+        )
+        found = parse_violations(result.stdout, env) if result.returncode in (0, 1) else None
+        # ruff names stdin input by --stdin-filename, so keys line up with the current file's.
+        old.update(_key(v) for v in found or [])
+    marked = set()
+    for index, violation in enumerate(remaining):
+        if old[_key(violation)] > 0:
+            old[_key(violation)] -= 1
+            marked.add(index)
+    return marked
+
+
+def _finding(v: Violation, *, pre_existing: bool = False) -> Finding:
     hint = "requires manual review"
     if v.fixable:
         hint = "only an unsafe fix is available (ruff --unsafe-fixes); requires manual review"
@@ -83,12 +117,15 @@ def _finding(v: Violation) -> Finding:
         severity="medium",
         description=f"{v.code} {v.message} ({v.location})",
         details=details,
+        pre_existing=pre_existing,
     )
 
 
-def _findings(remaining: list[Violation]) -> list[Finding]:
-    findings = [_finding(v) for v in remaining[:MAX_LINT_FINDINGS]]
-    rest = remaining[MAX_LINT_FINDINGS:]
+def _findings(remaining: list[Violation], old: set[int]) -> list[Finding]:
+    findings = [_finding(v, pre_existing=True) for i, v in enumerate(remaining) if i in old]
+    new = [v for i, v in enumerate(remaining) if i not in old]
+    findings += [_finding(v) for v in new[:MAX_LINT_FINDINGS]]
+    rest = new[MAX_LINT_FINDINGS:]
     if rest:
         lines = [f"{v.location}: {v.code} {v.message}" for v in rest]
         findings.append(
@@ -173,24 +210,40 @@ def _check(
 
 
 def finish_lint(
-    env: Environment, files: list[str], timeout: float, first: LintPass | tuple[GateResult, int]
+    env: Environment,
+    files: list[str],
+    timeout: float,
+    first: LintPass | tuple[GateResult, int],
+    before: Mapping[str, str] | None = None,
 ) -> tuple[GateResult, int]:
-    """Check what remains (after formatting, so line numbers are final); the result and fix count."""
+    """Check what remains (after formatting, so line numbers are final); the result and fix count.
+
+    before maps touched files to their content before the step: violations they already had are
+    reported as pre-existing, not blamed on the step.
+    """
     if not isinstance(first, LintPass):
         return first
     checked = _check(env, first.ruff, files, timeout, "--no-fix")
     if isinstance(checked, GateResult):
         return checked, 0
     remaining, duration = checked
+    old = (
+        _pre_existing(env, first.ruff, remaining, before, timeout)
+        if before and remaining
+        else set()
+    )
     fixed_by_code = Counter(v.code for v in first.before) - Counter(v.code for v in remaining)
     fixed = sum(fixed_by_code.values())
     names = {v.code: v.name for v in first.before}
     parts = []
     if fixed:
         parts.append(f"{fixed} auto-fixed")
-    if remaining:
-        verb = "requires" if len(remaining) == 1 else "require"
-        parts.append(f"{len(remaining)} {verb} manual review")
+    new = len(remaining) - len(old)
+    if new:
+        verb = "requires" if new == 1 else "require"
+        parts.append(f"{new} {verb} manual review")
+    if old:
+        parts.append(f"{len(old)} pre-existing")
     actions: tuple[str, ...] = ()
     if fixed:
         detail = ", ".join(
@@ -200,15 +253,17 @@ def finish_lint(
         actions = (f"Ruff auto-fixed {plural(fixed, 'issue')} ({detail})",)
     result = GateResult(
         name="ruff",
-        passed=not remaining,
+        passed=not new,
         summary="Ruff: " + (", ".join(parts) if parts else "No issues"),
         auto_actions=actions,
-        findings=tuple(_findings(remaining)),
+        findings=tuple(_findings(remaining, old)),
         duration=first.duration + duration,
     )
     return result, fixed
 
 
-def lint_gate(env: Environment, files: list[str], timeout: float) -> tuple[GateResult, int]:
+def lint_gate(
+    env: Environment, files: list[str], timeout: float, before: Mapping[str, str] | None = None
+) -> tuple[GateResult, int]:
     """Lint `files` with auto-fixes; the gate result and the number of fixed violations."""
-    return finish_lint(env, files, timeout, fix_lint(env, files, timeout))
+    return finish_lint(env, files, timeout, fix_lint(env, files, timeout), before)

@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
+from exec_auto import proc
 from exec_auto.config import GatesConfig
 from exec_auto.gates.base import Finding, GateContext, GateReport, GateResult
 from exec_auto.gates.environment import Environment, make_environment
@@ -110,7 +111,8 @@ class PythonGates:
             results.append(result)
         if lint_pass is not None:
             try:
-                result, fixed = finish_lint(env, files, cfg.gate_timeout, lint_pass)
+                before = contents_before(repo_root, ctx.before_tree, files)
+                result, fixed = finish_lint(env, files, cfg.gate_timeout, lint_pass, before)
             except Exception as exc:
                 result = crashed("ruff", exc)
             results.append(result)
@@ -153,6 +155,18 @@ class PythonGates:
             plan_dependencies=plan,
             state=self._dependencies,
         )
+
+
+def contents_before(repo_root: Path, tree: str | None, files: list[str]) -> dict[str, str]:
+    """What each file held in `tree` (the work tree before the step); new files are left out."""
+    if tree is None:
+        return {}
+    contents = {}
+    for path in files:
+        shown = proc.git("show", f"{tree}:{path}", cwd=repo_root)
+        if shown.ok:
+            contents[path] = shown.stdout
+    return contents
 
 
 def crashed(name: str, exc: Exception) -> GateResult:
