@@ -89,3 +89,16 @@ def test_step_gate_runs_only_affected_tests(
     assert report.results[-1].summary == "Pytest: 1/1 tests passed (1 affected test file)"
     everything = gates.after_step(context(demo, ("src/app/greet.py",), select_tests=False))
     assert everything.tests.passed == 4
+
+
+def test_the_projects_python_files_setting_is_honoured(demo: Path) -> None:
+    write(
+        demo,
+        "tests/check_calc.py",
+        "from app.calc import add\n\n\ndef test_it():\n    assert add(1, 1) == 2\n",
+    )
+    # With pytest's defaults, check_*.py is not a test file: nothing maps, the whole suite runs.
+    assert select(demo, "tests/check_calc.py").paths is None
+    write(demo, "pytest.ini", "[pytest]\npython_files = check_*.py test_*.py\npythonpath = src\n")
+    assert select(demo, "tests/check_calc.py").paths == ("tests/check_calc.py",)
+    assert "tests/check_calc.py" in (select(demo, "src/app/calc.py").paths or ())

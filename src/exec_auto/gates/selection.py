@@ -9,11 +9,15 @@ Anything that cannot be mapped (a config file, a data file) runs the whole suite
 from __future__ import annotations
 
 import ast
+import configparser
+import fnmatch
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from exec_auto.gates.environment import read_pyproject
 from exec_auto.gates.paths import plural, relative
 
 SKIP_DIRS = frozenset({"node_modules", "build", "dist", "site-packages", "__pycache__", "htmlcov"})
@@ -41,10 +45,40 @@ class Selection:
         return self.paths == ()
 
 
-def is_test_file(path: str) -> bool:
-    """pytest's default test file pattern: test_*.py or *_test.py."""
+DEFAULT_TEST_PATTERNS = ("test_*.py", "*_test.py")
+
+
+def is_test_file(path: str, patterns: Sequence[str] = DEFAULT_TEST_PATTERNS) -> bool:
+    """True when the file name matches pytest's `python_files` globs (default test_*.py, *_test.py)."""
     name = PurePosixPath(path).name
-    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+    return name.endswith(".py") and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def test_file_patterns(repo_root: Path) -> tuple[str, ...]:
+    """The project's pytest `python_files` setting, from the file pytest itself would read first."""
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        path = repo_root / name
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        if parser.has_section(section):
+            ini_value = parser.get(section, "python_files", fallback="")
+            return tuple(ini_value.split()) or DEFAULT_TEST_PATTERNS
+    options = read_pyproject(repo_root).get("tool", {}).get("pytest", {}).get("ini_options", {})
+    value: Any = options.get("python_files") if isinstance(options, dict) else None
+    if isinstance(value, str):
+        return tuple(value.split()) or DEFAULT_TEST_PATTERNS
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value) or DEFAULT_TEST_PATTERNS
+    return DEFAULT_TEST_PATTERNS
 
 
 def module_names(repo_root: Path, rel: str) -> set[str]:
@@ -155,7 +189,12 @@ class ImportGraph:
         self._cache[key] = (version, imports)
         return imports
 
-    def affected_tests(self, repo_root: Path, modules: Iterable[str]) -> set[str]:
+    def affected_tests(
+        self,
+        repo_root: Path,
+        modules: Iterable[str],
+        patterns: Sequence[str] = DEFAULT_TEST_PATTERNS,
+    ) -> set[str]:
         """Test files importing any of `modules` (relative paths), directly or through other modules."""
         importers, _ = self.importers_by_name(repo_root)
         seen = set(modules)
@@ -167,7 +206,7 @@ class ImportGraph:
                     if importer not in seen:
                         seen.add(importer)
                         queue.append(importer)
-        return {f for f in seen if is_test_file(f) and (repo_root / f).is_file()}
+        return {f for f in seen if is_test_file(f, patterns) and (repo_root / f).is_file()}
 
 
 def _forces_full_suite(rel: str) -> bool:
@@ -203,18 +242,19 @@ def select_tests(
         return Selection(None, f"{unmapped[0]} changed: its effect on tests is not traceable")
     chosen: set[str] = set()
     modules: list[str] = []
+    patterns = test_file_patterns(repo_root)
     for rel in relevant:
         path = PurePosixPath(rel)
         if path.name == "conftest.py":
             if (repo_root / rel).exists():
                 chosen.add(path.parent.as_posix())
-        elif is_test_file(rel):
+        elif is_test_file(rel, patterns):
             if (repo_root / rel).is_file():
                 chosen.add(rel)
         else:
             modules.append(rel)
     if modules:
-        chosen |= graph.affected_tests(repo_root, modules)
+        chosen |= graph.affected_tests(repo_root, modules, patterns)
     if not chosen:
         return Selection(None, "no test imports the touched modules")
     # A directory already chosen (touched conftest) covers the files under it.
