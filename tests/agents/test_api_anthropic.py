@@ -186,12 +186,15 @@ def test_a_model_repeating_one_tool_call_is_stopped(ws: Workspace) -> None:
     assert any("read_file" in i and "in a row" in i for i in result.incidents)
 
 
-def test_the_request_limit_stops_a_model_that_never_finishes(ws: Workspace) -> None:
+@pytest.mark.parametrize("limit", [{"max_requests": 3}, {"max_turns": 3}])
+def test_the_request_limit_stops_a_model_that_never_finishes(
+    ws: Workspace, limit: dict[str, int]
+) -> None:
     def wander(body: dict[str, Any]) -> Reply:
         return tool_use("list_files", {"pattern": f"*.{len(body['messages'])}"})
 
     with FakeAnthropic(wander) as fake:
-        config = AgentConfig(name="anthropic", base_url=fake.base_url, model=MODEL, max_requests=3)
+        config = AgentConfig(name="anthropic", base_url=fake.base_url, model=MODEL, **limit)
         result = anthropic_api.create(config).run(make_task(ws.repo))
     assert (result.status, result.subtype) == ("limit", "error_max_requests")
     assert len(fake.requests) == 3

@@ -110,7 +110,8 @@ class ApiAgent:
         )
         budget = self.config.max_budget_usd
         limits = UsageLimits(
-            request_limit=self.config.max_requests,
+            # One model request is one turn: --max-turns bounds API backends as it bounds Claude Code.
+            request_limit=min(self.config.max_requests, self.config.max_turns),
             total_tokens_limit=self.config.max_tokens,
             cost_limit=Decimal(str(budget)) if budget is not None else None,
         )
