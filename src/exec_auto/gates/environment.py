@@ -168,6 +168,11 @@ def make_environment(repo_root: Path, configured: str = "auto") -> Environment:
         else:
             return Environment(repo_root, kind, (str(venv),), notes)
     if kind in MANAGER_RUNNERS:
+        shared = _main_tree_manager_python(repo_root, kind)
+        if shared is not None:
+            # `poetry run`/`uv run` in a worktree (another path) would build a fresh, empty env.
+            notes.append(f"worktree: using the main work tree's {kind} environment")
+            return Environment(repo_root, "venv", (str(shared),), notes)
         return Environment(repo_root, kind, (kind, "run", "python"), notes)
     plain = Environment(repo_root, "plain", (_plain_python(),), notes)
     if plain.python[0] != sys.executable and not plain.has_module("pytest"):
@@ -175,6 +180,22 @@ def make_environment(repo_root: Path, configured: str = "auto") -> Environment:
         notes.append(f"{plain.python[0]} has no pytest: using exec-auto's interpreter")
         return Environment(repo_root, "plain", (sys.executable,), notes)
     return plain
+
+
+def _main_tree_manager_python(repo_root: Path, kind: str) -> Path | None:
+    """In a linked worktree, the interpreter of the environment the manager uses for the main tree."""
+    main = _main_worktree(repo_root)
+    if main is None:
+        return None
+    in_project = main / ".venv" / "bin" / "python"
+    if in_project.exists():
+        return in_project
+    if kind == "poetry":
+        info = proc.run(["poetry", "env", "info", "--path"], cwd=main, timeout=_PROBE_TIMEOUT)
+        candidate = Path(info.stdout.strip()) / "bin" / "python" if info.ok else None
+        if candidate is not None and candidate.exists():
+            return candidate
+    return None
 
 
 def _plain_python() -> str:
