@@ -133,3 +133,16 @@ def test_missing_local_module_is_a_test_failure_not_a_dependency(
     (finding,) = PythonGates(ctx.config).after_step(ctx).new_findings
     assert finding.type == "test_failure"
     assert "No module named 'app.nothere'" in finding.description
+
+
+def test_installs_are_serialised_across_worktrees(demo: Path) -> None:
+    from filelock import FileLock
+
+    from exec_auto.gates.dependencies import install
+    from exec_auto.gates.environment import make_environment
+
+    lock = FileLock(str(demo / ".git" / "exec-auto" / "install.lock"))
+    (demo / ".git" / "exec-auto").mkdir(exist_ok=True)
+    with lock:  # another worktree's install in progress
+        outcome = install(make_environment(demo, "venv"), "zzz-never-installed", 0.2)
+    assert not outcome.ok and "held the lock" in outcome.output

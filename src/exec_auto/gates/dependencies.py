@@ -8,6 +8,7 @@ never installed under a guessed name (typosquatted packages wait for exactly tha
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from collections.abc import Iterable
@@ -180,8 +181,33 @@ def install_argv(env: Environment, requirement: str) -> list[str]:
     return [*env.python, "-m", "pip", "install", requirement]
 
 
+def _install_lock(repo_root: Path, timeout: float) -> contextlib.AbstractContextManager[object]:
+    """One install at a time per repository: parallel worktrees share the main tree's environment."""
+    from filelock import FileLock
+
+    common = proc.git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=repo_root)
+    if not common.ok:
+        return contextlib.nullcontext()
+    folder = Path(common.stdout.strip()) / "exec-auto"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / "install.lock"), timeout=timeout)
+
+
 def install(env: Environment, requirement: str, timeout: float) -> InstallOutcome:
     """Install `requirement` into the project with its manager, recording it where pip is used."""
+    from filelock import Timeout
+
+    try:
+        with _install_lock(env.repo_root, timeout):
+            return _install(env, requirement, timeout)
+    except Timeout:
+        command = " ".join(install_argv(env, requirement)[-3:])
+        return InstallOutcome(
+            requirement, False, command, f"another install held the lock for {timeout:g}s"
+        )
+
+
+def _install(env: Environment, requirement: str, timeout: float) -> InstallOutcome:
     argv = install_argv(env, requirement)
     result = proc.run(argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout)
     if (
