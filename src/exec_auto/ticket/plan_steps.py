@@ -29,6 +29,7 @@ from exec_auto.ticket.plan_text import (
     starts_bold,
     step_number,
     strip_emphasis,
+    untick,
 )
 
 # Deeper than any heading: a "**Step N:**" paragraph's body ends at the next heading of any level.
@@ -114,6 +115,14 @@ def _extract(doc: Document, start: int, end: int, level: int) -> list[Found]:
             [(p.line, *_label(step_number(p.text))) for p in paragraphs],
             _PARAGRAPH_LEVEL,
         )
+    # Bulleted or task-list items labelled "Step N" ("- [ ] **Step 1: ...**").
+    bullets = [
+        (i.line, *_label(step_number(untick(i.text))))
+        for i in doc.items
+        if start < i.line < end and not i.ordered and step_number(untick(i.text))
+    ]
+    if bullets:
+        return _grouped(inner, bullets, level + 1)
     numbered = [h for h in inner if numbered_label(h.text)]
     if numbered:
         return _heading_steps(inner, numbered, numbered_label)

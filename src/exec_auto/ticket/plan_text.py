@@ -56,6 +56,11 @@ def plain(text: str) -> str:
     return " ".join(first.split())
 
 
+def untick(text: str) -> str:
+    """The text without a leading task-list checkbox ("[ ] ", "[x] ")."""
+    return re.sub(r"^\[[ xX]\]\s*", "", text.strip())
+
+
 def strip_estimate(title: str) -> str:
     """The title without trailing time estimates and dangling separators."""
     previous = None
