@@ -249,3 +249,15 @@ def test_numbering_continuing_across_phases_keeps_the_plan_numbers():
         "### Phase 2: Two\n3. **C**\n4. **D**\n"
     )
     assert [s.id for s in parse_plan(text).steps] == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# P\n\n## Tasks\n\n### Task 1: Model\nx\n### Task 2: View\ny\n",
+        "# P\n\n## Tarefas\n\n### Tarefa 1: Model\nx\n### Tarefa 2: View\ny\n",
+        "# P\n\n## Implementation Steps\n\n- [ ] Step 1: Model\n- [x] **Step 2: View**\n",
+    ],
+)
+def test_task_labels_and_task_lists(text: str) -> None:
+    assert [(s.id, s.title) for s in parse_plan(text).steps] == [("1", "Model"), ("2", "View")]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-# "Step 3: Title", "Passo 2.1 - Título", "Etapa 4. Título", "STEP 5 — Title", "Step #6) Title".
+# "Step 3: Title", "Passo 2.1 - Título", "Etapa 4. Título", "STEP 5 — Title", "Step #6) Title", "Task 2: ...", "Tarefa 1: ...".
 _STEP = re.compile(
-    r"^(?:step|passo|etapa)\s*#?\s*(\d+(?:\.\d+)*)(?!\w)\s*[:.)\-\u2013\u2014]*\s*(.*)$",
+    r"^(?:step|passo|etapa|task|tarefa)\s*#?\s*(\d+(?:\.\d+)*)(?!\w)\s*[:.)\-\u2013\u2014]*\s*(.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 # "Phase 2: Title", "Fase 1 - Título", "Stage 3. Title", "Milestone 1: ...".
