@@ -157,3 +157,23 @@ def test_lint_a_file_already_had_is_not_blamed_on_the_step(calc, script_agent, m
     assert [s["status"] for s in report["steps"]] == ["completed"] * 3
     assert "Ruff: 1 pre-existing" in report["steps"][0]["quality_gates"]
     assert code == 1  # the criteria are not all met, but no step was blamed
+
+
+def test_a_step_that_only_deletes_still_runs_the_gates(calc, script_agent, monkeypatch):
+    behaviour = {
+        "1": [
+            {"write": "calc/ops.py", "text": FIXED},
+            {"write": "tests/test_ops.py", "text": TEST_ADD},
+        ],
+        "2": [{"delete": "calc/ops.py"}],
+        "3": [{"write": "calc/more.py", "text": "def mul(a, b):\n    return a * b\n"}],
+    }
+    run_cli(calc, monkeypatch, script_agent(behaviour), "--no-archive", "--fix-attempts", "0")
+    report = json.loads((calc / "specs" / "tickets" / "feature-x" / "report.json").read_text())
+    assert [s["status"] for s in report["steps"]] == [
+        "completed",
+        "completed_with_warning",
+        "completed",
+    ]
+    step2 = [i for i in report["issues"] if i["step_id"] == "2"]
+    assert step2 and step2[0]["type"] == "test_failure" and "test_ops.py" in step2[0]["description"]

@@ -95,7 +95,7 @@ def _run_gates(
 ) -> GateReport | None:
     ctx = GateContext(
         repo_root=env.root,
-        touched_files=tuple(touched.all()),
+        touched_files=(*touched.all(), *touched.deleted),
         step_id=step.id,
         config=env.config.gates,
         plan_dependencies=env.plan_dependencies,
@@ -151,77 +151,12 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     touched = env.snapshots.changes(start, after)
     store.save()
 
-    report: GateReport | None = None
-    if touched.all():
-        report = _run_gates(env, step, touched, start)
-        attempt = 0
-        while (
-            report is not None
-            and report.new_findings
-            and not any(f.skip_step for f in report.new_findings)
-            and report.feedback()
-            and attempt < env.config.gates.fix_attempts
-        ):
-            attempt += 1
-            fix = AgentTask(
-                ticket=env.ticket,
-                step_id=step.id,
-                step_title=step.title,
-                prompt=fix_prompt(
-                    env.prompts, step, report.feedback(), attempt, env.config.gates.fix_attempts
-                ),
-                repo_root=env.root,
-                attempt=attempt,
-                kind="fix",
-                timeout=timeout,
-            )
-            store.progress.auto_actions_summary.fix_attempts += 1
-            fix_result, _, _ = call_agent(env, fix)
-            _account(record, fix_result)
-            _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
-            _absorb(env, record, report)
-            touched = env.snapshots.changes(start, env.snapshots.take())
-            report = _run_gates(env, step, touched, start)
-            outcome = "passed" if report is not None and report.passed else "still failing"
-            record.auto_actions.append(f"Fix attempt {attempt}: gates {outcome}")
-        if report is not None:
-            _absorb(env, record, report)
-            record.quality_gates = [r.summary for r in report.results]
+    changed = bool(touched.all() or touched.deleted)
+    # A step that only deletes files can still break tests: the gates run for any change.
+    report = _gates_with_fixes(env, step, record, touched, start) if changed else None
     record.files_touched = env.snapshots.changes(start, env.snapshots.take())
-
-    status: StepStatus = "completed"
-    if report is not None:
-        for finding in report.new_findings:
-            action = (
-                "Skipped step, continued to next"
-                if finding.skip_step
-                else "Logged, continued to next step"
-            )
-            env.ui.issue_logged(
-                store.log_issue(
-                    finding.type,
-                    finding.description,
-                    step_id=step.id,
-                    severity=finding.severity,
-                    details=finding.details,
-                    action_taken=action,
-                )
-            )
-            warning = f"{finding.type}: {finding.description} - requires manual review"
-            record.warnings.append(redact(warning, repo_root=env.root))
-        if report.new_findings and report.failed_tests:
-            # Logged once, here: later steps are not blamed for (nor asked to fix) these failures.
-            env.gates.baseline_failures |= set(report.failed_tests)
-            store.progress.baseline_failures = sorted(env.gates.baseline_failures)
-        if any(f.skip_step for f in report.new_findings):
-            status = "skipped"
-        elif report.new_findings:
-            status = "completed_with_warning"
-    if (
-        not record.files_touched.created
-        and not record.files_touched.modified
-        and not record.files_touched.deleted
-    ):
+    status = _log_findings(env, step, record, report) if report is not None else "completed"
+    if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
             status = "failed"
         else:
@@ -241,3 +176,73 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         status = "completed_with_warning"
     store.set_step_status(step.id, status)
     return status
+
+
+def _gates_with_fixes(
+    env: StepEnv, step: Step, record: StepProgress, touched: FilesTouched, start: Snapshot
+) -> GateReport | None:
+    """Run the gates; hand what they find back to the agent up to fix_attempts times."""
+    store, attempts = env.store, env.config.gates.fix_attempts
+    report = _run_gates(env, step, touched, start)
+    attempt = 0
+    while (
+        report is not None
+        and report.new_findings
+        and not any(f.skip_step for f in report.new_findings)
+        and report.feedback()
+        and attempt < attempts
+    ):
+        attempt += 1
+        fix = AgentTask(
+            ticket=env.ticket,
+            step_id=step.id,
+            step_title=step.title,
+            prompt=fix_prompt(env.prompts, step, report.feedback(), attempt, attempts),
+            repo_root=env.root,
+            attempt=attempt,
+            kind="fix",
+            timeout=env.config.agent.step_timeout,
+        )
+        store.progress.auto_actions_summary.fix_attempts += 1
+        fix_result, _, _ = call_agent(env, fix)
+        _account(record, fix_result)
+        _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
+        _absorb(env, record, report)
+        touched = env.snapshots.changes(start, env.snapshots.take())
+        report = _run_gates(env, step, touched, start)
+        outcome = "passed" if report is not None and report.passed else "still failing"
+        record.auto_actions.append(f"Fix attempt {attempt}: gates {outcome}")
+        store.save()
+    if report is not None:
+        _absorb(env, record, report)
+        record.quality_gates = [r.summary for r in report.results]
+    return report
+
+
+def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:
+    """Log what the gates left as issues; the step's status as far as the gates decide it."""
+    for finding in report.new_findings:
+        action = (
+            "Skipped step, continued to next"
+            if finding.skip_step
+            else "Logged, continued to next step"
+        )
+        env.ui.issue_logged(
+            env.store.log_issue(
+                finding.type,
+                finding.description,
+                step_id=step.id,
+                severity=finding.severity,
+                details=finding.details,
+                action_taken=action,
+            )
+        )
+        warning = f"{finding.type}: {finding.description} - requires manual review"
+        record.warnings.append(redact(warning, repo_root=env.root))
+    if report.new_findings and report.failed_tests:
+        # Logged once, here: later steps are not blamed for (nor asked to fix) these failures.
+        env.gates.baseline_failures |= set(report.failed_tests)
+        env.store.progress.baseline_failures = sorted(env.gates.baseline_failures)
+    if any(f.skip_step for f in report.new_findings):
+        return "skipped"
+    return "completed_with_warning" if report.new_findings else "completed"

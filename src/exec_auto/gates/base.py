@@ -107,6 +107,7 @@ class GateContext:
     """What the gates need to know about the step that just ran."""
 
     repo_root: Path
+    # Created, modified and deleted files (deleted ones matter for test selection).
     touched_files: tuple[str, ...]
     step_id: str | None
     config: GatesConfig
