@@ -31,20 +31,42 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="ticket names or paths to plan.md/spec.yaml/folder",
     )
     p.add_argument(
-        "--all", action="store_true", help="every active ticket with a plan that is not completed"
+        "--all",
+        action="store_true",
+        help="every active ticket with a plan that is not completed",
     )
     a = p.add_argument_group("agent")
-    a.add_argument("--agent", help="auto (default), claude, anthropic, openai, command, replay")
     a.add_argument(
-        "--agent-command", dest="agent_command", help="shell command for --agent command"
+        "--agent",
+        metavar="NAME",
+        help="auto (default), claude, anthropic, openai, command, replay",
     )
-    a.add_argument("--replay-file", dest="replay_file", help="recording for --agent replay")
-    a.add_argument("--record", help="save each step's changes to this file (replayable)")
-    a.add_argument("--model", help="model name for claude/anthropic/openai")
-    a.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint URL")
-    a.add_argument("--step-timeout", dest="step_timeout", type=float, help="seconds per agent call")
-    a.add_argument("--max-turns", dest="max_turns", type=int, help="agent turns per call")
-    a.add_argument("--max-budget-usd", dest="max_budget_usd", type=float, help="USD per agent call")
+    a.add_argument(
+        "--agent-command",
+        dest="agent_command",
+        metavar="CMD",
+        help="shell command run once per step for --agent command",
+    )
+    a.add_argument(
+        "--replay-file", dest="replay_file", metavar="FILE", help="recording for --agent replay"
+    )
+    a.add_argument("--record", metavar="FILE", help="save each step's changes to FILE (replayable)")
+    a.add_argument("--model", metavar="NAME", help="model for claude/anthropic/openai")
+    a.add_argument(
+        "--base-url",
+        dest="base_url",
+        metavar="URL",
+        help="API endpoint: an OpenAI-compatible server, or an Anthropic proxy",
+    )
+    a.add_argument(
+        "--step-timeout", dest="step_timeout", type=float, metavar="SECONDS", help="per agent call"
+    )
+    a.add_argument(
+        "--max-turns", dest="max_turns", type=int, metavar="N", help="agent turns per call"
+    )
+    a.add_argument(
+        "--max-budget-usd", dest="max_budget_usd", type=float, metavar="USD", help="per agent call"
+    )
     a.add_argument(
         "--no-judge",
         dest="no_judge",
@@ -65,9 +87,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--fix-attempts",
         dest="fix_attempts",
         type=int,
+        metavar="N",
         help="agent fix attempts per step (default 2)",
     )
-    g.add_argument("--runner", help="auto, poetry, uv, hatch, venv, plain")
+    g.add_argument("--runner", metavar="NAME", help="auto, poetry, uv, pdm, hatch, venv, plain")
     r = p.add_argument_group("run")
     r.add_argument(
         "--no-archive",
@@ -79,14 +102,24 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--restart", action="store_true", help="start over (old progress.yaml kept as a backup)"
     )
     b = p.add_argument_group("batch")
-    b.add_argument("--parallel", type=int, help="tickets at once, each in its own git worktree")
+    b.add_argument(
+        "--parallel", type=int, metavar="N", help="tickets at once, each in its own git worktree"
+    )
     b.add_argument(
         "--merge", action="store_true", help="merge finished branches into the current branch"
     )
-    b.add_argument("--report-dir", dest="report_dir", help="where batch-report.md/json go")
-    b.add_argument("--budget-usd", dest="budget_usd", type=float, help="total USD for the batch")
     b.add_argument(
-        "--budget-seconds", dest="budget_seconds", type=float, help="total wall time for the batch"
+        "--report-dir", dest="report_dir", metavar="DIR", help="where batch-report.md/json go"
+    )
+    b.add_argument(
+        "--budget-usd", dest="budget_usd", type=float, metavar="USD", help="total for the batch"
+    )
+    b.add_argument(
+        "--budget-seconds",
+        dest="budget_seconds",
+        type=float,
+        metavar="SECONDS",
+        help="total wall time for the batch",
     )
 
 
@@ -97,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute planned tickets (specs/tickets/NAME/plan.md) through a coding agent, "
         "unattended: quality gates, resume, an honest report, archive.",
         epilog="`exec-auto TICKET` is short for `exec-auto run TICKET`. Exit codes: 0 all done and "
-        "met, 1 finished with issues, 2 could not start, 130 interrupted.",
+        "met, 1 finished with issues, 2 could not start, 3 internal error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"exec-auto {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

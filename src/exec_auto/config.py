@@ -22,8 +22,8 @@ class GatesConfig(BaseModel):
     test: bool = True
     # "auto" detects Black from the project's config, else ruff format.
     formatter: Literal["auto", "black", "ruff"] = "auto"
-    # Tool runner: "auto" detects poetry/uv/hatch/.venv from the project's files.
-    runner: Literal["auto", "poetry", "uv", "hatch", "venv", "plain"] = "auto"
+    # Tool runner: "auto" detects poetry/uv/pdm/hatch/.venv from the project's files.
+    runner: Literal["auto", "poetry", "uv", "pdm", "hatch", "venv", "plain"] = "auto"
     test_command: list[str] | None = None
     fix_attempts: int = 2
     install: bool = True
