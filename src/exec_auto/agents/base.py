@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from exec_auto.config import AgentConfig
-
 TaskKind = Literal["step", "fix", "judge"]
 
 # Separates a prompt's fixed prefix (identical for every step, cacheable) from its per-step part.
@@ -58,9 +56,3 @@ class Agent(Protocol):
     def run(self, task: AgentTask) -> AgentResult:
         """Carry out the task in task.repo_root; never raises for agent failures."""
         ...
-
-
-class AgentFactory(Protocol):
-    """What each backend module exposes to the registry."""
-
-    def __call__(self, config: AgentConfig) -> Agent: ...

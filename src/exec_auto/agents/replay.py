@@ -8,7 +8,6 @@ the tests, and makes a run reproducible without a model.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +113,3 @@ def create(config: AgentConfig) -> Agent:
 def available(config: AgentConfig) -> bool:
     """Only when a recording is given."""
     return config.replay_file is not None
-
-
-def recorded_steps(recording: dict[str, Any]) -> Sequence[str]:
-    """Step ids that have a recorded step call (for checking a recording against a plan)."""
-    return sorted({k.split(":")[1] for k in recording.get("calls", {}) if k.startswith("step:")})

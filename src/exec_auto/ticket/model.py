@@ -19,7 +19,6 @@ FINISHED_STEP_STATUSES: frozenset[str] = frozenset(
 )
 CriterionStatus = Literal["met", "partial", "not_met", "unverified"]
 Severity = Literal["high", "medium", "low"]
-SpecStatus = Literal["draft", "defined", "planned", "in_progress", "completed", "archived"]
 SPEC_STATUSES: tuple[str, ...] = (
     "draft",
     "defined",

@@ -98,13 +98,6 @@ def word(value: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def _lookup(value: Any, words: Mapping[str, str]) -> str | None:
-    folded = word(value)
-    if folded in words:
-        return words[folded]
-    return next((words[w] for w in folded.split("_") if w in words), None)
-
-
 def step_status(value: Any) -> StepStatus | None:
     """Our StepStatus for a status however an older run wrote it; None when unrecognisable."""
     if isinstance(value, bool):
