@@ -98,7 +98,7 @@ def _prepare_progress(
         progress = fresh_progress(ticket.name, spec.ticket_type if spec else None)
     progress.ticket.status = "in_progress"
     progress.ticket.completed_at = None
-    return ProgressStore(path, progress, ticket.root), fresh
+    return ProgressStore(path, progress, ticket.root, on_issue=ui.issue_logged), fresh
 
 
 def run_ticket(
@@ -130,25 +130,21 @@ def run_ticket(
             ui.message(f"[AUTO] {warning}")
         store.save()
         if spec is None and fresh:
-            ui.issue_logged(
-                store.log_issue(
-                    "warning",
-                    "spec.yaml not found: no acceptance criteria to validate",
-                    step_id=None,
-                    severity="low",
-                    action_taken="Continued without criteria",
-                )
+            store.log_issue(
+                "warning",
+                "spec.yaml not found: no acceptance criteria to validate",
+                step_id=None,
+                severity="low",
+                action_taken="Continued without criteria",
             )
         conventions, missing = load_conventions(root)
         if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
-            ui.issue_logged(
-                store.log_issue(
-                    "warning",
-                    "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
-                    step_id=None,
-                    severity="low",
-                    action_taken="Continued",
-                )
+            store.log_issue(
+                "warning",
+                "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
+                step_id=None,
+                severity="low",
+                action_taken="Continued",
             )
         if spec is not None and spec.status != "in_progress":
             # Starting fresh, or resuming a run whose spec was edited meanwhile.
@@ -214,14 +210,12 @@ def _execute(
             _record_gate(env, "baseline", env.gates.baseline(env.root))
             env.store.progress.baseline_failures = sorted(env.gates.baseline_failures)
         except Exception as exc:  # a baseline that cannot run is logged, not fatal
-            env.ui.issue_logged(
-                env.store.log_issue(
-                    "runtime_error",
-                    f"baseline test run failed: {type(exc).__name__}: {exc}",
-                    step_id=None,
-                    severity="medium",
-                    action_taken="Continued without a baseline",
-                )
+            env.store.log_issue(
+                "runtime_error",
+                f"baseline test run failed: {type(exc).__name__}: {exc}",
+                step_id=None,
+                severity="medium",
+                action_taken="Continued without a baseline",
             )
         env.store.save()
     if not fresh and len(pending) < total:
@@ -235,15 +229,13 @@ def _execute(
             left = sum(
                 1 for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES
             )
-            env.ui.issue_logged(
-                env.store.log_issue(
-                    "budget_exhausted",
-                    f"{reason}: stopped before step {step.id}, {left} step(s) left pending",
-                    step_id=step.id,
-                    # Low: it blocks nothing once a rerun has done the remaining steps.
-                    severity="low",
-                    action_taken="Stopped; rerun the same command to resume",
-                )
+            env.store.log_issue(
+                "budget_exhausted",
+                f"{reason}: stopped before step {step.id}, {left} step(s) left pending",
+                step_id=step.id,
+                # Low: it blocks nothing once a rerun has done the remaining steps.
+                severity="low",
+                action_taken="Stopped; rerun the same command to resume",
             )
             return True
         resumed = record.status == "in_progress"
@@ -279,25 +271,21 @@ def _finish(
             # A failure a step already logged is the same problem, not a second one.
             logged = {i.description for i in store.progress.open_issues()}
             for finding in (f for f in final.new_findings if f.description not in logged):
-                env.ui.issue_logged(
-                    store.log_issue(
-                        finding.type,
-                        f"final gate: {finding.description}",
-                        step_id=None,
-                        severity=finding.severity,
-                        details=finding.details,
-                        action_taken="Logged for review",
-                    )
+                store.log_issue(
+                    finding.type,
+                    f"final gate: {finding.description}",
+                    step_id=None,
+                    severity=finding.severity,
+                    details=finding.details,
+                    action_taken="Logged for review",
                 )
         except Exception as exc:  # the report must still be written
-            env.ui.issue_logged(
-                store.log_issue(
-                    "runtime_error",
-                    f"final gate failed: {type(exc).__name__}: {exc}",
-                    step_id=None,
-                    severity="high",
-                    action_taken="Logged",
-                )
+            store.log_issue(
+                "runtime_error",
+                f"final gate failed: {type(exc).__name__}: {exc}",
+                step_id=None,
+                severity="high",
+                action_taken="Logged",
             )
     summary = store.progress.auto_actions_summary
     summary.tests_run, summary.tests_passed = final.tests.run, final.tests.passed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from exec_auto.clock import now_iso
@@ -22,10 +23,18 @@ from exec_auto.ticket.progress import save_progress
 class ProgressStore:
     """Holds progress.yaml's model; each mutation is written atomically before returning."""
 
-    def __init__(self, path: Path, progress: Progress, root: Path):
+    def __init__(
+        self,
+        path: Path,
+        progress: Progress,
+        root: Path,
+        on_issue: Callable[[ProgressIssue], None] | None = None,
+    ):
         self.path = path
         self.progress = progress
         self.root = root
+        # Told about every logged issue (the live view), after it is on disk.
+        self.on_issue = on_issue
 
     def save(self) -> None:
         """Write progress.yaml now."""
@@ -81,6 +90,8 @@ class ProgressStore:
         )
         self.progress.issues.append(issue)
         self.save()
+        if self.on_issue is not None:
+            self.on_issue(issue)
         return issue
 
 

@@ -67,18 +67,16 @@ def _account(record: StepProgress, result: AgentResult) -> None:
 def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str) -> bool:
     """Log a failed call and any refused actions; True when the call itself failed."""
     for incident in result.incidents:
-        env.ui.issue_logged(
-            env.store.log_issue(
-                "refused_action",
-                incident,
-                step_id=step.id,
-                severity="medium",
-                action_taken="Refused by exec-auto's guard; the agent went on",
-            )
+        env.store.log_issue(
+            "refused_action",
+            incident,
+            step_id=step.id,
+            severity="medium",
+            action_taken="Refused by exec-auto's guard; the agent went on",
         )
     if result.status == "ok":
         return False
-    issue = env.store.log_issue(
+    env.store.log_issue(
         AGENT_ISSUE.get(result.status, "agent_error"),
         f"{what} failed: {result.error or result.status}",
         step_id=step.id,
@@ -86,7 +84,6 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
         details=result.summary,
         action_taken="Logged, continued",
     )
-    env.ui.issue_logged(issue)
     return True
 
 
@@ -104,14 +101,12 @@ def _run_gates(
     try:
         return env.gates.after_step(ctx)
     except Exception as exc:  # a crashing gate is logged like any other problem
-        env.ui.issue_logged(
-            env.store.log_issue(
-                "runtime_error",
-                f"quality gates crashed: {type(exc).__name__}: {exc}",
-                step_id=step.id,
-                severity="high",
-                action_taken="Gates skipped for this step",
-            )
+        env.store.log_issue(
+            "runtime_error",
+            f"quality gates crashed: {type(exc).__name__}: {exc}",
+            step_id=step.id,
+            severity="high",
+            action_taken="Gates skipped for this step",
         )
         return None
 
@@ -161,15 +156,13 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
             status = "failed"
         else:
             record.warnings.append("the agent made no changes for this step")
-            env.ui.issue_logged(
-                store.log_issue(
-                    "no_changes",
-                    "the agent reported success but changed no files",
-                    step_id=step.id,
-                    severity="low",
-                    details=result.summary[-1000:],
-                    action_taken="Marked completed with warning; review whether the step needed changes",
-                )
+            store.log_issue(
+                "no_changes",
+                "the agent reported success but changed no files",
+                step_id=step.id,
+                severity="low",
+                details=result.summary[-1000:],
+                action_taken="Marked completed with warning; review whether the step needed changes",
             )
             status = "completed_with_warning"
     elif agent_failed and status == "completed":
@@ -227,15 +220,13 @@ def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateRe
             if finding.skip_step
             else "Logged, continued to next step"
         )
-        env.ui.issue_logged(
-            env.store.log_issue(
-                finding.type,
-                finding.description,
-                step_id=step.id,
-                severity=finding.severity,
-                details=finding.details,
-                action_taken=action,
-            )
+        env.store.log_issue(
+            finding.type,
+            finding.description,
+            step_id=step.id,
+            severity=finding.severity,
+            details=finding.details,
+            action_taken=action,
         )
         warning = f"{finding.type}: {finding.description} - requires manual review"
         record.warnings.append(redact(warning, repo_root=env.root))
