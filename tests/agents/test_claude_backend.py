@@ -157,6 +157,23 @@ def test_write_edit_bash_session_changes_files_and_records_spending(
 
 
 @needs_cli
+def test_the_agents_commands_never_see_the_api_key(repo: Path, fake_env: dict[str, str]) -> None:
+    env = {**fake_env, "ANTHROPIC_API_KEY": "sk-ant-test-secret-0123456789"}
+    script = [
+        tool_use("Bash", {"command": "env > seen-env.txt", "description": "dump env"}),
+        text("Done."),
+    ]
+    with FakeAnthropic(script) as fake:
+        result = agent(fake, env, max_turns=5).run(task(repo, "Step 1: look around"))
+    assert result.status == "ok", result.error
+    seen = (repo / "seen-env.txt").read_text()
+    assert "HOME=" in seen and "sk-ant-test-secret" not in seen
+    # The CLI itself still authenticates, through the apiKeyHelper.
+    assert fake.headers
+    assert all(h.get("x-api-key") == "sk-ant-test-secret-0123456789" for h in fake.headers)
+
+
+@needs_cli
 def test_writes_outside_the_repository_are_refused_and_recorded(
     repo: Path, fake_env: dict[str, str], tmp_path: Path, home: Path
 ) -> None:

@@ -103,14 +103,18 @@ class ClaudeAgent:
         with tempfile.TemporaryDirectory(prefix="exec-auto-claude-") as tmp:
             log = Path(tmp) / "refusals.jsonl"
             log.touch()
-            argv = self.argv(cli, task, repo, log)
-            finished = proc.run(argv, cwd=repo, env=self._env(), timeout=timeout)
+            env = self._env()
+            key_file = _key_to_helper(env, Path(tmp))
+            argv = self.argv(cli, task, repo, log, key_file)
+            finished = proc.run(argv, cwd=repo, env=env, timeout=timeout)
             refusals = _read_refusals(log)
         transcript = parse_stream(finished.stdout)
         incidents = _incidents(refusals, transcript)
         return to_result(transcript, finished, incidents, timeout)
 
-    def argv(self, cli: str, task: AgentTask, repo: Path, log: Path) -> list[str]:
+    def argv(
+        self, cli: str, task: AgentTask, repo: Path, log: Path, key_file: Path | None = None
+    ) -> list[str]:
         """The full command line for one step."""
         tools = ",".join(READ_ONLY_TOOLS if task.kind == "judge" else TOOLS)
         argv = [
@@ -128,7 +132,7 @@ class ClaudeAgent:
             "--max-turns",
             str(self.config.max_turns),
             "--settings",
-            hook_settings(repo, log),
+            hook_settings(repo, log, key_file),
         ]
         if self.config.model:
             argv += ["--model", self.config.model]
@@ -145,8 +149,24 @@ class ClaudeAgent:
         return env
 
 
-def hook_settings(repo: Path, log: Path) -> str:
-    """Claude Code `--settings` JSON installing the guard as a PreToolUse command hook."""
+def _key_to_helper(env: dict[str, str], folder: Path) -> Path | None:
+    """Move the API key out of the CLI's environment into a private file read by `apiKeyHelper`.
+
+    Claude Code's Bash tool inherits the CLI's environment; without the key there, commands the
+    agent runs (a test printing os.environ, `env`) cannot reveal it.
+    """
+    key = env.pop("ANTHROPIC_API_KEY", None) or env.pop("ANTHROPIC_AUTH_TOKEN", None)
+    env.pop("ANTHROPIC_AUTH_TOKEN", None)
+    if not key:
+        return None
+    path = folder / "api-key"
+    path.touch(mode=0o600)
+    path.write_text(key, encoding="utf-8")
+    return path
+
+
+def hook_settings(repo: Path, log: Path, key_file: Path | None = None) -> str:
+    """Claude Code `--settings` JSON: the guard as a PreToolUse command hook, and the key helper."""
     # The package root on PYTHONPATH lets the hook import exec_auto from a source checkout too.
     package_parent = Path(__file__).resolve().parents[2]
     command = (
@@ -158,7 +178,10 @@ def hook_settings(repo: Path, log: Path) -> str:
     )
     hook = {"type": "command", "command": command, "timeout": 60}
     matcher = {"matcher": "|".join(CHECKED_TOOLS), "hooks": [hook]}
-    return json.dumps({"hooks": {"PreToolUse": [matcher]}})
+    settings: dict[str, Any] = {"hooks": {"PreToolUse": [matcher]}}
+    if key_file is not None:
+        settings["apiKeyHelper"] = f"cat {shlex.quote(str(key_file))}"
+    return json.dumps(settings)
 
 
 def _prompt_argument(task: AgentTask, repo: Path) -> str:
