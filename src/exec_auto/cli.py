@@ -135,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"exec-auto {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run_options(sub.add_parser("run", help="execute tickets (the main job)"))
-    sub.add_parser("list", help="active and archived tickets with status, steps and open issues")
+    listing = sub.add_parser(
+        "list", help="active and archived tickets with status, steps and open issues"
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON array for other tools")
     show = sub.add_parser("show", help="a ticket's paths, status, steps, criteria and progress")
     show.add_argument("ticket", metavar="TICKET")
     show.add_argument("--json", action="store_true", help="one JSON object for other tools")

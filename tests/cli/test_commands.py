@@ -133,3 +133,11 @@ def test_demo_runs_offline_and_reports_the_planted_issue(tmp_path):
         "status: archived"
         in (target / "specs" / "archive" / "feature-word-stats" / "spec.yaml").read_text()
     )
+
+
+def test_list_json(project, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    assert main(["list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == "feature-x" and row["steps"] == 3 and row["open_issues"] is None
+    assert row["status"] == "planned" and row["archived"] is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,20 @@ class TicketSummary:
 
     ticket: TicketRef
     status: str
-    steps: str
-    open_issues: str
+    steps: int | None
+    open_issues: int | None
+    # Why steps is None ("no plan", "plan error").
+    plan_problem: str | None = None
+
+    def cells(self) -> tuple[str, str, str, str, str]:
+        """The table row."""
+        return (
+            self.ticket.name,
+            "archive" if self.ticket.archived else "tickets",
+            self.status,
+            str(self.steps) if self.steps is not None else str(self.plan_problem),
+            "-" if self.open_issues is None else str(self.open_issues),
+        )
 
 
 def summarize(ticket: TicketRef) -> TicketSummary:
@@ -34,19 +47,35 @@ def summarize(ticket: TicketRef) -> TicketSummary:
             status = load_spec(ticket.spec_path).status or "unknown"
         except ExecAutoError:
             status = "spec error"
+    steps, problem = None, None
     try:
-        steps = str(len(load_plan(ticket.plan_path).steps))
+        steps = len(load_plan(ticket.plan_path).steps)
     except ExecAutoError:
-        steps = "no plan" if not ticket.plan_path.exists() else "plan error"
+        problem = "no plan" if not ticket.plan_path.exists() else "plan error"
     progress = peek_progress(ticket.progress_path)
-    issues = "-" if progress is None else str(len(progress.open_issues()))
-    return TicketSummary(ticket, status, steps, issues)
+    issues = None if progress is None else len(progress.open_issues())
+    return TicketSummary(ticket, status, steps, issues, problem)
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the table (rich on a terminal, plain columns when piped)."""
     root = find_root(Path.cwd())
     rows = [summarize(t) for t in [*active_tickets(root), *archived_tickets(root)]]
+    if args.json:
+        data = [
+            {
+                "name": r.ticket.name,
+                "archived": r.ticket.archived,
+                "status": r.status,
+                "steps": r.steps,
+                "plan_problem": r.plan_problem,
+                "open_issues": r.open_issues,
+                "path": str(r.ticket.dir),
+            }
+            for r in rows
+        ]
+        print(json.dumps(data, indent=2))
+        return 0
     if not rows:
         print(f"No tickets in {root / 'specs'}/tickets or archive.")
         return 0
@@ -58,27 +87,12 @@ def main(args: argparse.Namespace) -> int:
         for col in ("ticket", "where", "status", "steps", "open issues"):
             table.add_column(col)
         for r in rows:
-            table.add_row(
-                r.ticket.name,
-                "archive" if r.ticket.archived else "tickets",
-                r.status,
-                r.steps,
-                r.open_issues,
-            )
+            table.add_row(*r.cells())
         Console().print(table)
         return 0
     header = ("TICKET", "WHERE", "STATUS", "STEPS", "OPEN ISSUES")
-    data = [
-        (
-            r.ticket.name,
-            "archive" if r.ticket.archived else "tickets",
-            r.status,
-            r.steps,
-            r.open_issues,
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(x[i])) for x in [header, *data]) for i in range(len(header))]
-    for line in [header, *data]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    cells = [r.cells() for r in rows]
+    widths = [max(len(x[i]) for x in [header, *cells]) for i in range(len(header))]
+    for line in [header, *cells]:
+        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
     return 0
