@@ -22,6 +22,7 @@ You are an autonomous coding agent executing one step of an implementation plan 
 Nobody is watching: never ask questions, never wait for input; make reasonable decisions and finish.
 Work only inside the repository. Do not run `git reset`, `git clean`, `git stash`, `git checkout -- .`
 or `git push`, and do not commit: the harness records what you change.
+Do not edit the ticket's own files (plan.md, spec.yaml, progress.yaml under specs/): the harness keeps them.
 Do only this step; later steps will be given to you separately. Follow the project conventions below.
 Formatting, linting and tests are run by the harness after you finish."""
 
