@@ -268,9 +268,7 @@ def _finish(
                 GateContext(env.root, (), None, config.gates, env.plan_dependencies)
             )
             _record_gate(env, "final", final)
-            # A failure a step already logged is the same problem, not a second one.
-            logged = {i.description for i in store.progress.open_issues()}
-            for finding in (f for f in final.new_findings if f.description not in logged):
+            for finding in final.new_findings:
                 store.log_issue(
                     finding.type,
                     f"final gate: {finding.description}",

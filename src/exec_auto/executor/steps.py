@@ -149,7 +149,10 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     changed = bool(touched.all() or touched.deleted)
     # A step that only deletes files can still break tests: the gates run for any change.
     report = _gates_with_fixes(env, step, record, touched, start) if changed else None
-    record.files_touched = env.snapshots.changes(start, env.snapshots.take())
+    # Gates and fix attempts change files too; without them the agent's snapshot is the answer.
+    record.files_touched = (
+        env.snapshots.changes(start, env.snapshots.take()) if report is not None else touched
+    )
     status = _log_findings(env, step, record, report) if report is not None else "completed"
     if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
@@ -230,9 +233,9 @@ def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateRe
         )
         warning = f"{finding.type}: {finding.description} - requires manual review"
         record.warnings.append(redact(warning, repo_root=env.root))
-    if report.new_findings and report.failed_tests:
-        # Logged once, here: later steps are not blamed for (nor asked to fix) these failures.
-        env.gates.baseline_failures |= set(report.failed_tests)
+    if report.new_findings and report.problem_keys:
+        # Logged once, here: later steps and the final gate neither blame nor re-log these.
+        env.gates.baseline_failures |= set(report.problem_keys)
         env.store.progress.baseline_failures = sorted(env.gates.baseline_failures)
     if any(f.skip_step for f in report.new_findings):
         return "skipped"

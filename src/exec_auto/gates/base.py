@@ -76,6 +76,8 @@ class GateReport:
     # Test ids that ran and passed (evidence for acceptance criteria).
     passed_tests: tuple[str, ...] = ()
     failed_tests: tuple[str, ...] = ()
+    # Keys of the test run's problems (failed ids, "timeout:<id>"), comparable with baseline_failures.
+    problem_keys: tuple[str, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:

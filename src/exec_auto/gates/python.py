@@ -203,4 +203,5 @@ def _report(
         tests=run.counts if run else GateReport().tests,
         passed_tests=run.passed if run else (),
         failed_tests=tuple(f.test_id for f in run.failures if f.kind != "crash") if run else (),
+        problem_keys=tuple(sorted(problem_keys(run))) if run else (),
     )
