@@ -29,6 +29,13 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
+def init_repo(root: Path, message: str = "init") -> None:
+    """Make root a git repository with everything in it committed."""
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
 def plan_text(titles: list[str]) -> str:
     """A plan.md with one `### Step N:` per title."""
     steps = "\n".join(f"### Step {i}: {t}\n\nDo {t.lower()}.\n" for i, t in enumerate(titles, 1))
@@ -67,9 +74,7 @@ def make_project(
     if conventions:
         (root / "CLAUDE.md").write_text("# Conventions\nUse tabs nowhere.\n", encoding="utf-8")
     (root / "README.md").write_text("project\n", encoding="utf-8")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    init_repo(root)
     return ticket
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 from exec_auto.agents.api_agent import STEP_MARKER
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.config import AgentConfig
+from tests.conftest import init_repo
 from tests.fakes.scripted_server import Reply, ScriptedServer
 
 Fake = TypeVar("Fake", bound=ScriptedServer)
@@ -62,16 +61,7 @@ def make_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "README.md").write_text("# Demo\n")
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-        "HOME": str(home),
-        "PATH": os.environ.get("PATH", ""),
-    }
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+    init_repo(repo)
     return Workspace(repo, home, sentinel)
 
 

@@ -14,6 +14,7 @@ import pytest
 from exec_auto.agents.base import AgentTask
 from exec_auto.agents.claude import ClaudeAgent, available, find_cli
 from exec_auto.config import AgentConfig
+from tests.conftest import init_repo
 from tests.fakes.anthropic_server import FakeAnthropic, hang, status, text, tool_use
 
 USAGE = {
@@ -56,10 +57,7 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     (root / "README.md").write_text("# demo\n")
-    env = ["-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", *env, "commit", "-qm", "init"], cwd=root, check=True)
+    init_repo(root)
     return root
 
 
@@ -73,10 +71,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture
-def fake_env(home: Path) -> Iterator[dict[str, str]]:
-    """The CLI environment pointing at a fake server (the test fills in the base URL)."""
-    yield {
+def cli_env(home: Path) -> dict[str, str]:
+    """Environment for a Claude Code CLI that talks only to a fake server and keeps state in home."""
+    return {
         "ANTHROPIC_API_KEY": "test-key",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_TELEMETRY": "1",
@@ -85,6 +82,12 @@ def fake_env(home: Path) -> Iterator[dict[str, str]]:
         "HOME": str(home),
         "CLAUDE_CONFIG_DIR": str(home / ".claude"),
     }
+
+
+@pytest.fixture
+def fake_env(home: Path) -> Iterator[dict[str, str]]:
+    """The CLI environment pointing at a fake server (the test fills in the base URL)."""
+    yield cli_env(home)
 
 
 def agent(fake: FakeAnthropic, env: dict[str, str], **config: object) -> ClaudeAgent:

@@ -20,7 +20,7 @@ from exec_auto.agents.replay import FORMAT_VERSION
 from exec_auto.config import AgentConfig
 from exec_auto.executor.snapshot import Snapshotter
 from tests.agents.api_support import SENTINEL_TEXT, Workspace, make_task, make_workspace
-from tests.agents.test_claude_backend import needs_cli
+from tests.agents.test_claude_backend import _FOREIGN_ENV, cli_env, needs_cli
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.scripted_server import text, tool_use
@@ -85,16 +85,9 @@ def _openai(ws: Workspace, mp: pytest.MonkeyPatch) -> Iterator[AgentConfig]:
 
 @contextlib.contextmanager
 def _claude(ws: Workspace, mp: pytest.MonkeyPatch) -> Iterator[AgentConfig]:
-    for key, value in {
-        "ANTHROPIC_API_KEY": "test-key",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_MAX_RETRIES": "0",
-        "CLAUDE_CONFIG_DIR": str(ws.home / ".claude"),
-    }.items():
+    for key, value in cli_env(ws.home).items():
         mp.setenv(key, value)
-    for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL", "CLAUDECODE"):
+    for name in _FOREIGN_ENV:
         mp.delenv(name, raising=False)
     with FakeAnthropic(_write_script(str(ws.repo / "hello.py"))) as fake:
         yield AgentConfig(name="claude", base_url=fake.base_url)

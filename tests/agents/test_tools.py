@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,10 +18,7 @@ from exec_auto.agents.tools import (
     cut_output,
     glob_matcher,
 )
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+from tests.conftest import git
 
 
 @pytest.fixture

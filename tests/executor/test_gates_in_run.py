@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import agent_calls, git, plan_text, run_cli
+from tests.conftest import agent_calls, git, init_repo, plan_text, run_cli
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
@@ -48,9 +48,7 @@ def calc(tmp_path: Path) -> Path:
         "  - criterion: strings concatenate (test_add_strings)\nticket:\n  status: planned\n"
     )
     (root / "CLAUDE.md").write_text("conventions\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    init_repo(root)
     return root
 
 

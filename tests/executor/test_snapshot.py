@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exec_auto.executor.snapshot import Snapshotter
-from tests.conftest import git
+from tests.conftest import git, init_repo
 
 
 def _repo(tmp_path: Path) -> Path:
@@ -16,9 +16,7 @@ def _repo(tmp_path: Path) -> Path:
     (root / "gone.py").write_text("y = 1\n")
     (root / "specs" / "tickets" / "t").mkdir(parents=True)
     (root / "specs" / "tickets" / "t" / "plan.md").write_text("p\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "i")
+    init_repo(root)
     return root
 
 

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gate_support import FILES, git, write
+from gate_support import FILES, write
 
 from exec_auto.config import GatesConfig
 from exec_auto.gates.base import GateContext
+from tests.conftest import init_repo
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +36,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = next((root / ".venv" / "lib").glob("python*/site-packages"))
     (site / "shared.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     (root / ".gitignore").write_text(".venv/\n", encoding="utf-8")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    init_repo(root)
     return root
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -77,18 +75,6 @@ FILES = {
         """,
     "README.md": "demo\n",
 }
-
-
-def git(root: Path, *args: str) -> None:
-    """Run git quietly in root with a fixed identity."""
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
 
 
 def write(root: Path, rel: str, text: str) -> None:

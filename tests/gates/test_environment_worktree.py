@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exec_auto.gates.environment import make_environment
-from tests.conftest import git
+from tests.conftest import git, init_repo
 
 
 def test_worktree_finds_the_main_trees_venv(tmp_path: Path) -> None:
@@ -17,9 +17,7 @@ def test_worktree_finds_the_main_trees_venv(tmp_path: Path) -> None:
     main.mkdir()
     (main / ".gitignore").write_text(".venv/\n")
     (main / "app.py").write_text("x = 1\n")
-    git(main, "init", "-q")
-    git(main, "add", "-A")
-    git(main, "commit", "-q", "-m", "init")
+    init_repo(main)
     bin_dir = main / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     os.symlink(sys.executable, bin_dir / "python")
@@ -51,9 +49,7 @@ def test_worktree_of_a_poetry_project_uses_the_main_trees_poetry_env(
     main.mkdir()
     (main / "pyproject.toml").write_text('[tool.poetry]\nname = "demo"\n')
     (main / "poetry.lock").write_text("")
-    git(main, "init", "-q")
-    git(main, "add", "-A")
-    git(main, "commit", "-q", "-m", "init")
+    init_repo(main)
     worktree = tmp_path / "wt"
     git(main, "worktree", "add", "-q", "-b", "exec-auto/t", str(worktree))
     assert make_environment(main).python == ("poetry", "run", "python")
