@@ -188,4 +188,5 @@ def test_a_judge_gets_read_only_tools(ws: Workspace) -> None:
     offered = {t["function"]["name"] for t in fake.requests[0]["tools"]}
     assert offered == {"read_file", "list_files", "grep"}
     assert not (ws.repo / "hello.py").exists()  # the write call had no tool to run
-    assert result.status in {"ok", "error"}
+    # The unknown tool call went back to the model as an error; its verdict still comes through.
+    assert (result.status, result.summary) == ("ok", '{"status": "met"}')

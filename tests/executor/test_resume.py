@@ -13,12 +13,17 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from exec_auto.cli import main
 from exec_auto.executor.lock import TicketLock
 from exec_auto.repo import state_dir
 from tests.conftest import agent_calls, run_cli
 
 FOLDER = Path("specs") / "tickets" / "feature-x"
+EVERY_STEP = {"*": [{"append": "x.txt", "text": "x"}]}
+
+
+def _statuses(project: Path) -> list[str]:
+    progress = YAML(typ="safe").load((project / FOLDER / "progress.yaml").read_text())
+    return [s["status"] for s in progress["implementation_steps"]]
 
 
 def _spawn(project: Path, cmd: str) -> subprocess.Popen[bytes]:
@@ -112,31 +117,16 @@ def test_sigterm_stops_cleanly_and_the_lock_is_released(
     progress = YAML(typ="safe").load((project / FOLDER / "progress.yaml").read_text())
     assert progress["ticket"]["status"] == "interrupted"
     assert progress["implementation_steps"][0]["status"] == "in_progress"
-    code = run_cli(
-        project,
-        monkeypatch,
-        script_agent({"*": [{"write": "x.txt", "text": "x"}]}),
-        "--no-gates",
-        "--no-archive",
-    )
-    assert code in (0, 1)  # the lock was free
+    code = run_cli(project, monkeypatch, script_agent(EVERY_STEP), "--no-gates", "--no-archive")
+    assert code == 1  # the lock was free: the run finished (one criterion stays unverified)
+    assert _statuses(project) == ["completed"] * 3
 
 
 def test_second_run_is_refused_while_the_lock_is_held(project, script_agent, monkeypatch, capsys):
-    monkeypatch.chdir(project)
     with TicketLock(state_dir(project), "feature-x"):
-        code = main(
-            [
-                "run",
-                "feature-x",
-                "--agent",
-                "command",
-                "--agent-command",
-                script_agent({}),
-                "--no-gates",
-            ]
-        )
+        code = run_cli(project, monkeypatch, script_agent(EVERY_STEP), "--no-gates")
     assert code == 2
+    assert not (project / FOLDER / "progress.yaml").exists()  # nothing was started
     err = capsys.readouterr().err
     assert "is being run by pid" in err and str(os.getpid()) in err
 
@@ -148,11 +138,6 @@ def test_lock_left_by_a_dead_process_is_taken_over(project, script_agent, monkey
     (locks / "feature-x.holder.json").write_text(
         json.dumps({"pid": 999999, "host": "h", "since": "x"})
     )
-    code = run_cli(
-        project,
-        monkeypatch,
-        script_agent({"*": [{"write": "x.txt", "text": "x"}]}),
-        "--no-gates",
-        "--no-archive",
-    )
-    assert code in (0, 1)
+    code = run_cli(project, monkeypatch, script_agent(EVERY_STEP), "--no-gates", "--no-archive")
+    assert code == 1
+    assert _statuses(project) == ["completed"] * 3
