@@ -204,3 +204,25 @@ def test_unreadable_progress_is_moved_aside_and_the_run_starts_fresh(
     assert "corrupt" in capsys.readouterr().out
     statuses = [s["status"] for s in _progress(folder)["implementation_steps"]]
     assert statuses == ["completed"] * 3
+
+
+def test_an_archive_that_cannot_happen_is_logged_and_nothing_is_lost(
+    tmp_path, script_agent, monkeypatch
+):
+    root = tmp_path / "p"
+    root.mkdir()
+    spec = (
+        'acceptance_criteria:\n  - criterion: "a"\n    verify: "true"\nticket:\n  status: planned\n'
+    )
+    make_project(root, titles=["Only"], spec=spec)
+    older = root / "specs" / "archive" / "feature-x"
+    older.mkdir(parents=True)
+    (older / "plan.md").write_text("an older archive\n")
+    code = _run(root, monkeypatch, script_agent({"1": [{"write": "a.txt", "text": "x"}]}))
+    assert code == 1  # would be 0 but for the failed archive
+    folder = root / "specs" / "tickets" / "feature-x"
+    report = json.loads((folder / "report.json").read_text())
+    assert report["archived_to"] is None and report["status"] == "completed_with_issues"
+    assert [i["type"] for i in report["issues"]] == ["runtime_error"]
+    assert "could not archive" in report["issues"][0]["description"]
+    assert (older / "plan.md").read_text() == "an older archive\n"

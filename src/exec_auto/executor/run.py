@@ -24,7 +24,7 @@ from exec_auto.proc import kill_all
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
 from exec_auto.ticket.archive import archive_ticket, restore_command
-from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion, Step
+from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion, Progress, Step
 from exec_auto.ticket.plan import load_plan
 from exec_auto.ticket.progress import load_progress
 from exec_auto.ticket.resolve import TicketRef
@@ -257,74 +257,104 @@ def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
     return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
 
 
+def _final_gate(env: StepEnv) -> GateReport:
+    """The whole suite once at the end; what it finds that no step logged is logged now."""
+    config = env.config
+    if not (config.gates.enabled and config.gates.final_gate):
+        return GateReport()
+    try:
+        final = env.gates.final(
+            GateContext(env.root, (), None, config.gates, env.plan_dependencies)
+        )
+    except Exception as exc:  # the report must still be written
+        env.store.log_issue(
+            "runtime_error",
+            f"final gate failed: {type(exc).__name__}: {exc}",
+            step_id=None,
+            severity="high",
+            action_taken="Logged",
+        )
+        return GateReport()
+    _record_gate(env, "final", final)
+    for finding in final.new_findings:
+        env.store.log_issue(
+            finding.type,
+            f"final gate: {finding.description}",
+            step_id=None,
+            severity=finding.severity,
+            details=finding.details,
+            action_taken="Logged for review",
+        )
+    summary = env.store.progress.auto_actions_summary
+    summary.tests_run, summary.tests_passed = final.tests.run, final.tests.passed
+    summary.tests_failed = final.tests.failed + final.tests.errors
+    return final
+
+
 def _finish(
     ticket: TicketRef, env: StepEnv, criteria: tuple[Criterion, ...], agent: Agent
 ) -> TicketOutcome:
     store, config = env.store, env.config
-    final = GateReport()
-    if config.gates.enabled and config.gates.final_gate:
-        try:
-            final = env.gates.final(
-                GateContext(env.root, (), None, config.gates, env.plan_dependencies)
-            )
-            _record_gate(env, "final", final)
-            for finding in final.new_findings:
-                store.log_issue(
-                    finding.type,
-                    f"final gate: {finding.description}",
-                    step_id=None,
-                    severity=finding.severity,
-                    details=finding.details,
-                    action_taken="Logged for review",
-                )
-        except Exception as exc:  # the report must still be written
-            store.log_issue(
-                "runtime_error",
-                f"final gate failed: {type(exc).__name__}: {exc}",
-                step_id=None,
-                severity="high",
-                action_taken="Logged",
-            )
-    summary = store.progress.auto_actions_summary
-    summary.tests_run, summary.tests_passed = final.tests.run, final.tests.passed
-    summary.tests_failed = final.tests.failed + final.tests.errors
+    final = _final_gate(env)
     judge = None
-    if config.agent.judge and getattr(agent, "name", "") in JUDGING_BACKENDS:
+    if config.agent.judge and agent.name in JUDGING_BACKENDS:
         judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout)
     if criteria:
         env.ui.message("Validating acceptance criteria")
     store.progress.acceptance_criteria = validate(
         criteria, env.root, final.passed_tests, final.failed_tests, judge
     )
-    steps = store.progress.implementation_steps
-    clean = (
-        all(s.status == "completed" for s in steps)
-        and all(c.status == "met" for c in store.progress.acceptance_criteria)
-        and not any(i.severity != "low" for i in store.progress.open_issues())
-    )
-    exit_code = EXIT_OK if clean else EXIT_ISSUES
-    store.set_run_status("completed" if clean else "completed_with_issues", completed=True)
-    final_ticket = ticket
     if ticket.spec_path.is_file():
         set_spec_status(ticket.spec_path, "completed", now_iso())
         env.ui.message('[AUTO] Updating spec.yaml status to "completed"')
-    report = build_report(
-        store.progress, agent.name, exit_code, str(store.path.relative_to(env.root))
+    return _report_and_archive(ticket, env, agent)
+
+
+def _exit_code(progress: Progress) -> int:
+    """0 only when every step completed, every criterion is met and no real issue is open."""
+    clean = (
+        all(s.status == "completed" for s in progress.implementation_steps)
+        and all(c.status == "met" for c in progress.acceptance_criteria)
+        and not any(i.severity != "low" for i in progress.open_issues())
     )
-    if config.archive:
-        archived = ticket.moved(archived=True)
-        report.archived_to = archived.rel_dir
-        report.restore_command = restore_command(ticket)
+    return EXIT_OK if clean else EXIT_ISSUES
+
+
+def _report_and_archive(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
+    """Write the report next to progress.yaml, then move the folder (report included) to the archive."""
+    store = env.store
+
+    def finish_report(archived: bool) -> tuple[Report, int]:
+        code = _exit_code(store.progress)
+        store.set_run_status(
+            "completed" if code == EXIT_OK else "completed_with_issues", completed=True
+        )
+        report = build_report(
+            store.progress, agent.name, code, str(store.path.relative_to(env.root))
+        )
+        if archived:
+            report.archived_to = ticket.moved(archived=True).rel_dir
+            report.restore_command = restore_command(ticket)
+        return report, code
+
+    report, code = finish_report(env.config.archive)
     paths = write_report(report, ticket.dir)
-    if config.archive:
-        try:
-            final_ticket = archive_ticket(ticket)
-            store.relocate(final_ticket.progress_path)
-            paths = (final_ticket.dir / paths[0].name, final_ticket.dir / paths[1].name)
-            env.ui.message(f"[AUTO] Archived ticket to {final_ticket.rel_dir}/")
-        except Exception as exc:  # archiving is the last step; a failure must not lose the report
-            report.archived_to = None
-            report.restore_command = None
-            paths = write_report(report, ticket.dir)
-            env.ui.message(f"[AUTO] Could not archive: {exc}")
-    return TicketOutcome(final_ticket, exit_code, report, paths)
+    if not env.config.archive:
+        return TicketOutcome(ticket, code, report, paths)
+    try:
+        moved = archive_ticket(ticket)
+    except Exception as exc:  # the last step: a failure is logged, the report stays in place
+        store.log_issue(
+            "runtime_error",
+            f"could not archive the ticket: {exc}",
+            step_id=None,
+            severity="medium",
+            action_taken="Left in specs/tickets; archive it with `exec-auto archive`",
+        )
+        report, code = finish_report(False)
+        return TicketOutcome(ticket, code, report, write_report(report, ticket.dir))
+    store.relocate(moved.progress_path)
+    env.ui.message(f"[AUTO] Archived ticket to {moved.rel_dir}/")
+    return TicketOutcome(
+        moved, code, report, (moved.dir / paths[0].name, moved.dir / paths[1].name)
+    )
