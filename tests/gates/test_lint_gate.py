@@ -78,7 +78,7 @@ def test_violations_a_file_already_had_are_pre_existing_not_the_steps(demo: Path
     new = old + "\n\ndef g():\n    return fresh_name\n"
     write(demo, "src/app/legacy.py", new)
     result, _ = lint_gate(
-        make_environment(demo, "venv"), ["src/app/legacy.py"], 60, {"src/app/legacy.py": old}
+        make_environment(demo, "venv"), ["src/app/legacy.py"], 60, {"src/app/legacy.py": old}.get
     )
     assert result.summary == "Ruff: 1 requires manual review, 1 pre-existing"
     assert not result.passed
@@ -87,6 +87,6 @@ def test_violations_a_file_already_had_are_pre_existing_not_the_steps(demo: Path
     # A file whose only problem was there before passes.
     write(demo, "src/app/legacy.py", old + "\n\nX = 1\n")
     result, _ = lint_gate(
-        make_environment(demo, "venv"), ["src/app/legacy.py"], 60, {"src/app/legacy.py": old}
+        make_environment(demo, "venv"), ["src/app/legacy.py"], 60, {"src/app/legacy.py": old}.get
     )
     assert result.passed and result.summary == "Ruff: 1 pre-existing"

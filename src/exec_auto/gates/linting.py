@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,18 +81,21 @@ def _pre_existing(
     env: Environment,
     ruff: list[str],
     remaining: list[Violation],
-    before: Mapping[str, str],
+    before: Callable[[str], str | None],
     timeout: float,
 ) -> set[int]:
     """Indexes of remaining violations the file already had before the step (same rule, same message)."""
     old: Counter[tuple[str, str, str]] = Counter()
-    for path in sorted({v.path for v in remaining if v.path in before}):
+    for path in sorted({v.path for v in remaining}):
+        text = before(path)
+        if text is None:  # a file the step created: everything in it is the step's
+            continue
         result = proc.run(
             [*ruff, "check", "--output-format", "json", "--no-fix", "--stdin-filename", path, "-"],
             cwd=env.repo_root,
             extra_env=env.extra_env,
             timeout=timeout,
-            stdin_text=before[path],
+            stdin_text=text,
         )
         found = parse_violations(result.stdout, env) if result.returncode in (0, 1) else None
         # ruff names stdin input by --stdin-filename, so keys line up with the current file's.
@@ -214,12 +217,12 @@ def finish_lint(
     files: list[str],
     timeout: float,
     first: LintPass | tuple[GateResult, int],
-    before: Mapping[str, str] | None = None,
+    before: Callable[[str], str | None] | None = None,
 ) -> tuple[GateResult, int]:
     """Check what remains (after formatting, so line numbers are final); the result and fix count.
 
-    before maps touched files to their content before the step: violations they already had are
-    reported as pre-existing, not blamed on the step.
+    before gives a touched file's content before the step (None for a new file), asked only for
+    files with remaining violations: violations they already had are pre-existing, not the step's.
     """
     if not isinstance(first, LintPass):
         return first
@@ -229,7 +232,7 @@ def finish_lint(
     remaining, duration = checked
     old = (
         _pre_existing(env, first.ruff, remaining, before, timeout)
-        if before and remaining
+        if before is not None and remaining
         else set()
     )
     fixed_by_code = Counter(v.code for v in first.before) - Counter(v.code for v in remaining)
@@ -263,7 +266,10 @@ def finish_lint(
 
 
 def lint_gate(
-    env: Environment, files: list[str], timeout: float, before: Mapping[str, str] | None = None
+    env: Environment,
+    files: list[str],
+    timeout: float,
+    before: Callable[[str], str | None] | None = None,
 ) -> tuple[GateResult, int]:
     """Lint `files` with auto-fixes; the gate result and the number of fixed violations."""
     return finish_lint(env, files, timeout, fix_lint(env, files, timeout), before)

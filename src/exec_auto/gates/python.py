@@ -8,7 +8,7 @@ pre-existing), each repository's detected environment, the import-graph cache an
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from exec_auto import proc
@@ -111,7 +111,7 @@ class PythonGates:
             results.append(result)
         if lint_pass is not None:
             try:
-                before = contents_before(repo_root, ctx.before_tree, files)
+                before = content_before(repo_root, ctx.before_tree)
                 result, fixed = finish_lint(env, files, cfg.gate_timeout, lint_pass, before)
             except Exception as exc:
                 result = crashed("ruff", exc)
@@ -157,16 +157,16 @@ class PythonGates:
         )
 
 
-def contents_before(repo_root: Path, tree: str | None, files: list[str]) -> dict[str, str]:
-    """What each file held in `tree` (the work tree before the step); new files are left out."""
+def content_before(repo_root: Path, tree: str | None) -> Callable[[str], str | None] | None:
+    """A lookup of a file's content in `tree` (the work tree before the step); None for new files."""
     if tree is None:
-        return {}
-    contents = {}
-    for path in files:
+        return None
+
+    def lookup(path: str) -> str | None:
         shown = proc.git("show", f"{tree}:{path}", cwd=repo_root)
-        if shown.ok:
-            contents[path] = shown.stdout
-    return contents
+        return shown.stdout if shown.ok else None
+
+    return lookup
 
 
 def crashed(name: str, exc: Exception) -> GateResult:
