@@ -107,6 +107,22 @@ def script_agent(
     return configure
 
 
+def cli_argv(agent_command: str, *extra: str) -> list[str]:
+    """argv of `python -m exec_auto run feature-x` with the command backend, for a subprocess."""
+    return [
+        sys.executable,
+        "-m",
+        "exec_auto",
+        "run",
+        "feature-x",
+        "--agent",
+        "command",
+        "--agent-command",
+        agent_command,
+        *extra,
+    ]
+
+
 def run_cli(root: Path, monkeypatch: pytest.MonkeyPatch, agent_command: str, *extra: str) -> int:
     """`exec-auto run feature-x` from root with the command backend; returns the exit code."""
     from exec_auto.cli import main

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import make_project
+import pytest
+
+from tests.conftest import cli_argv, make_project
 
 
 def _run_in_pty(cwd: Path, args: list[str], env: dict[str, str]) -> str:
@@ -31,49 +33,26 @@ def _run_in_pty(cwd: Path, args: list[str], env: dict[str, str]) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def _cmd(script: Path) -> list[str]:
-    agent = f"{sys.executable} {script}"
-    return [
-        sys.executable,
-        "-m",
-        "exec_auto",
-        "run",
-        "feature-x",
-        "--agent",
-        "command",
-        "--agent-command",
-        agent,
-        "--no-gates",
-        "--no-archive",
-    ]
-
-
-def test_terminal_gets_the_live_view_and_colour(tmp_path: Path) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
-    make_project(root)
+@pytest.fixture
+def argv(tmp_path: Path) -> list[str]:
+    """A committed three-step project in tmp_path/p, and the run's argv with an agent that writes."""
+    make_project(tmp_path / "p")
     script = tmp_path / "agent.py"
     script.write_text(
         "import os\nopen(f\"s{os.environ['EXEC_AUTO_STEP_ID']}.txt\", 'w').write('x')\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {
-        "TERM": "xterm-256color",
-        "COLUMNS": "120",
-    }
-    out = _run_in_pty(root, _cmd(script), env)
+    return cli_argv(f"{sys.executable} {script}", "--no-gates", "--no-archive")
+
+
+def test_terminal_gets_the_live_view_and_colour(tmp_path: Path, argv: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    out = _run_in_pty(tmp_path / "p", argv, env | {"TERM": "xterm-256color", "COLUMNS": "120"})
     assert "\x1b[" in out  # rich styling
     assert "step 3/3" in out and "issues:" in out  # the live line: step i/N, elapsed, issues so far
     assert "Completion report: feature-x" in out
 
 
-def test_no_color_on_a_terminal_is_plain(tmp_path: Path) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
-    make_project(root)
-    script = tmp_path / "agent.py"
-    script.write_text(
-        "import os\nopen(f\"s{os.environ['EXEC_AUTO_STEP_ID']}.txt\", 'w').write('x')\n"
-    )
-    out = _run_in_pty(root, _cmd(script), {**os.environ, "NO_COLOR": "1", "TERM": "xterm"})
+def test_no_color_on_a_terminal_is_plain(tmp_path: Path, argv: list[str]) -> None:
+    out = _run_in_pty(tmp_path / "p", argv, {**os.environ, "NO_COLOR": "1", "TERM": "xterm"})
     assert "\x1b[" not in out
     assert "Step 3/3 [3]: Third" in out and "# Completion report: feature-x" in out

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from ruamel.yaml import YAML
 
 from exec_auto.executor.lock import TicketLock
 from exec_auto.repo import state_dir
-from tests.conftest import agent_calls, run_cli
+from tests.conftest import agent_calls, cli_argv, run_cli
 
 FOLDER = Path("specs") / "tickets" / "feature-x"
 EVERY_STEP = {"*": [{"append": "x.txt", "text": "x"}]}
@@ -28,19 +27,7 @@ def _statuses(project: Path) -> list[str]:
 
 def _spawn(project: Path, cmd: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "exec_auto",
-            "run",
-            "feature-x",
-            "--agent",
-            "command",
-            "--agent-command",
-            cmd,
-            "--no-gates",
-            "--no-archive",
-        ],
+        cli_argv(cmd, "--no-gates", "--no-archive"),
         cwd=project,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
