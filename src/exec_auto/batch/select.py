@@ -12,7 +12,7 @@ DONE_STATUSES = frozenset({"completed", "archived"})
 
 def runnable_tickets(root: Path) -> list[TicketRef]:
     """Active tickets with a plan.md whose spec is not completed/archived, in name order."""
-    from exec_auto.ticket.spec import load_spec
+    from exec_auto.formats.cdd.spec import load_spec
 
     picked = []
     for ticket in active_tickets(root):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from exec_auto.ticket.archive import archive_ticket, restore_command, restore_ticket
+from exec_auto.formats.cdd.archive import archive_ticket, restore_command, restore_ticket
 from exec_auto.ticket.resolve import resolve_ticket
 
 

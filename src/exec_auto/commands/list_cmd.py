@@ -37,9 +37,9 @@ class TicketSummary:
 
 def summarize(ticket: TicketRef) -> TicketSummary:
     """Status, step count and open issues of a ticket; unreadable files show as errors, not crashes."""
-    from exec_auto.ticket.plan import load_plan
+    from exec_auto.formats.cdd.plan import load_plan
+    from exec_auto.formats.cdd.spec import load_spec
     from exec_auto.ticket.progress import peek_progress
-    from exec_auto.ticket.spec import load_spec
 
     status = "no spec"
     if ticket.spec_path.is_file():

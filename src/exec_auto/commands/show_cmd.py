@@ -12,9 +12,9 @@ from exec_auto.ticket.resolve import resolve_ticket
 
 def describe(ref: str, cwd: Path) -> dict[str, Any]:
     """The ticket as one JSON-ready object."""
-    from exec_auto.ticket.plan import load_plan
+    from exec_auto.formats.cdd.plan import load_plan
+    from exec_auto.formats.cdd.spec import load_spec
     from exec_auto.ticket.progress import peek_progress
-    from exec_auto.ticket.spec import load_spec
 
     ticket = resolve_ticket(ref, cwd, allow_archived=True)
     plan = load_plan(ticket.plan_path)

@@ -19,16 +19,16 @@ from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
 from exec_auto.executor.steps import StepEnv, run_step
 from exec_auto.executor.ui import RunUI
+from exec_auto.formats.cdd.archive import archive_ticket, restore_command
+from exec_auto.formats.cdd.plan import load_plan
+from exec_auto.formats.cdd.spec import Spec, load_spec, set_spec_status
 from exec_auto.gates.base import GateContext, GateReport, Gates
 from exec_auto.proc import kill_all
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
-from exec_auto.ticket.archive import archive_ticket, restore_command
 from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion, Progress, Step
-from exec_auto.ticket.plan import load_plan
 from exec_auto.ticket.progress import load_progress
 from exec_auto.ticket.resolve import TicketRef
-from exec_auto.ticket.spec import Spec, load_spec, set_spec_status
 
 CONVENTION_FILES = ("CLAUDE.md", "AGENTS.md")
 JUDGING_BACKENDS = frozenset({"claude", "anthropic", "openai"})

@@ -1,1 +1,1 @@
-"""The ticket model: resolving a ticket, and reading plan.md, spec.yaml and progress.yaml."""
+"""The ticket model shared by every format: resolving a ticket, typed records, progress.yaml."""

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from exec_auto.errors import ArchiveError
-from exec_auto.ticket.archive import archive_ticket, restore_ticket
+from exec_auto.formats.cdd.archive import archive_ticket, restore_ticket
+from exec_auto.formats.cdd.spec import load_spec, set_spec_status
 from exec_auto.ticket.resolve import resolve_ticket
-from exec_auto.ticket.spec import load_spec, set_spec_status
 
 
 def test_archive_then_restore_round_trip(project: Path) -> None:

@@ -3,8 +3,8 @@
 Each step's body is the plan's own markdown for that step, verbatim: the source lines from its
 heading (or list item) to the next step or the end of the implementation section. Line endings
 are normalised to "\\n" and a BOM is dropped before anything else, so bodies are exact slices of
-the normalised text. The heavy lifting lives in `plan_blocks` (parsing), `plan_steps` (choosing
-the steps) and `plan_deps` (installable dependencies).
+the normalised text. The heavy lifting lives in `blocks` (parsing), `steps` (choosing the
+steps) and `deps` (installable dependencies).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from exec_auto.errors import PlanError
+from exec_auto.formats.cdd.plan.blocks import Document, parse_document
+from exec_auto.formats.cdd.plan.deps import find_dependencies
+from exec_auto.formats.cdd.plan.steps import find_steps
+from exec_auto.formats.cdd.plan.text import is_overview, plain, plan_title
 from exec_auto.ticket.model import Plan, Step
-from exec_auto.ticket.plan_blocks import Document, parse_document
-from exec_auto.ticket.plan_deps import find_dependencies
-from exec_auto.ticket.plan_steps import find_steps
-from exec_auto.ticket.plan_text import is_overview, plain, plan_title
 
 OVERVIEW_LIMIT = 2000
 _HINT = (

@@ -8,8 +8,8 @@ from pathlib import Path
 from exec_auto.atomicio import fsync_dir
 from exec_auto.clock import now_iso
 from exec_auto.errors import ArchiveError
+from exec_auto.formats.cdd.spec import load_spec, set_spec_status
 from exec_auto.ticket.resolve import TicketRef
-from exec_auto.ticket.spec import load_spec, set_spec_status
 
 
 def _move(src: Path, dst: Path) -> None:

@@ -12,9 +12,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from exec_auto.errors import SpecError
-from exec_auto.ticket.spec import SpecParseError, load_spec, set_spec_status
+from exec_auto.formats.cdd.spec import SpecParseError, load_spec, set_spec_status
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "specs"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "specs"
 TEMPLATES = sorted((FIXTURES / "templates").glob("*-ticket-template.yaml"))
 NOW = "2025-11-03T10:30:00Z"
 LATER = "2025-11-04T08:00:00Z"

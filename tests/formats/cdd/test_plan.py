@@ -9,9 +9,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from exec_auto.errors import PlanError
-from exec_auto.ticket.plan import OVERVIEW_LIMIT, load_plan, normalise, parse_plan
+from exec_auto.formats.cdd.plan import OVERVIEW_LIMIT, load_plan, normalise, parse_plan
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
 CORPUS = sorted(p for p in FIXTURES.glob("*.md"))
 
 

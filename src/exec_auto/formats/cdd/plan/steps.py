@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from exec_auto.ticket.plan_blocks import Document, Heading, Item
-from exec_auto.ticket.plan_text import (
+from exec_auto.formats.cdd.plan.blocks import Document, Heading, Item
+from exec_auto.formats.cdd.plan.text import (
     clean_title,
     is_analysis,
     is_aside,

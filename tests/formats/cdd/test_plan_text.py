@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exec_auto.ticket.plan_text import (
+from exec_auto.formats.cdd.plan.text import (
     clean_title,
     is_overview,
     item_title,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from exec_auto.ticket.plan import normalise, parse_plan
+from exec_auto.formats.cdd.plan import normalise, parse_plan
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
 HOSTS = [
     p
     for p in sorted(FIXTURES.glob("*.md"))

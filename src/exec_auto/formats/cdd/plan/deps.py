@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import sys
 
-from exec_auto.ticket.plan_blocks import Code, Document
-from exec_auto.ticket.plan_text import section_key
+from exec_auto.formats.cdd.plan.blocks import Code, Document
+from exec_auto.formats.cdd.plan.text import section_key
 
 _COMMAND = re.compile(
     r"(?<![\w.-])(?:(?:poetry|uv|pdm)\s+add|uv\s+pip\s+install"

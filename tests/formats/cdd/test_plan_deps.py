@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exec_auto.ticket.plan import parse_plan
-from exec_auto.ticket.plan_deps import command_packages, item_package
+from exec_auto.formats.cdd.plan import parse_plan
+from exec_auto.formats.cdd.plan.deps import command_packages, item_package
 
 
 @pytest.mark.parametrize(

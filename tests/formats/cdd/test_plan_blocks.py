@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exec_auto.ticket.plan_blocks import mask_nested_fences, parse_document
+from exec_auto.formats.cdd.plan.blocks import mask_nested_fences, parse_document
 
 EMBEDDED = """\
 intro
