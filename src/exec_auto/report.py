@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
 from exec_auto.ticket.model import AutoActionsSummary, CriterionProgress, Progress
+from exec_auto.usage import Usage
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -25,9 +26,7 @@ class ReportStep(BaseModel):
     files_deleted: list[str] = Field(default_factory=list)
     quality_gates: list[str] = Field(default_factory=list)
     attempts: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
 
 
 class ReportIssue(BaseModel):
@@ -61,9 +60,7 @@ class Report(BaseModel):
     issues: list[ReportIssue]
     quality_gates: dict[str, str]
     auto_actions: AutoActionsSummary
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
     next_actions: list[str]
     progress_file: str = ""
     archived_to: str | None = None
@@ -125,9 +122,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
             files_deleted=s.files_touched.deleted,
             quality_gates=s.quality_gates,
             attempts=s.attempts,
-            input_tokens=s.agent.input_tokens,
-            output_tokens=s.agent.output_tokens,
-            cost_usd=s.agent.cost_usd,
+            usage=s.agent.only(),
         )
         for s in progress.implementation_steps
     ]
@@ -167,12 +162,19 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         issues=issues,
         quality_gates=dict(progress.quality_gates),
         auto_actions=progress.auto_actions_summary,
-        input_tokens=sum(s.input_tokens for s in steps),
-        output_tokens=sum(s.output_tokens for s in steps),
-        cost_usd=round(sum(s.cost_usd for s in steps), 6),
+        usage=Usage.total(s.usage for s in steps),
         next_actions=_next_actions(progress, progress.acceptance_criteria),
         progress_file=progress_file,
         exit_code=exit_code,
+    )
+
+
+def usage_text(usage: Usage) -> str:
+    """One line: turns, tokens and cost with measured and estimated apart."""
+    return (
+        f"{usage.turns} turns, {usage.input_tokens} input / {usage.output_tokens} output tokens "
+        f"({usage.cache_read_tokens} cache read, {usage.cache_write_tokens} cache write), "
+        f"cost {usage.cost_text()}"
     )
 
 
@@ -239,7 +241,7 @@ def render_markdown(report: Report) -> str:
         f"- lint issues auto-fixed: {actions.linting_fixed}",
         f"- fix attempts: {actions.fix_attempts}",
         f"- tests: {actions.tests_run} run, {actions.tests_passed} passed, {actions.tests_failed} failed",
-        f"- agent usage: {report.input_tokens} input / {report.output_tokens} output tokens, ${report.cost_usd:.4f}",
+        f"- agent usage: {usage_text(report.usage)}",
         "",
         "## Recommended next actions",
         *(f"{n}. {t}" for n, t in enumerate(report.next_actions, 1)),

@@ -66,9 +66,9 @@ def test_a_whole_step_writes_edits_runs_and_answers(ws: Workspace) -> None:
     assert result.status == "ok"
     assert result.summary == "Added hello.py; it prints hello."
     assert result.error is None
-    assert result.turns == 4
-    assert (result.input_tokens, result.output_tokens) == (1300, 110)
-    assert result.cost_usd > 0
+    assert result.usage.turns == 4
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (1300, 110)
+    assert result.usage.estimated_cost_usd > 0
     assert result.incidents == ()
     # Each tool's result went back to the model; the command really ran in the repo.
     results = [r["messages"][-1]["content"][0] for r in fake.requests[1:]]
@@ -107,7 +107,11 @@ def test_the_fixed_prefix_is_a_cached_block(ws: Workspace) -> None:
     assert "cache_control" in fake.requests[0]["system"][-1]
     assert "cache_control" in fake.requests[0]["tools"][-1]
     # Anthropic's input_tokens are the uncached ones; pydantic-ai's totals include the cache.
-    assert (result.input_tokens, result.cache_read_tokens, result.cache_write_tokens) == (
+    assert (
+        result.usage.input_tokens,
+        result.usage.cache_read_tokens,
+        result.usage.cache_write_tokens,
+    ) == (
         400,
         3000,
         500,
@@ -152,7 +156,7 @@ def test_persistent_server_errors_give_up_after_the_configured_retries(ws: Works
     # The write before the outage stands; 1 attempt + 2 retries for the second request.
     assert (ws.repo / "hello.py").exists()
     assert len(fake.requests) == 1 + 3
-    assert result.turns == 1
+    assert result.usage.turns == 1
 
 
 def test_a_client_error_is_not_retried(ws: Workspace) -> None:
@@ -174,7 +178,7 @@ def test_a_hanging_server_times_out_the_step(ws: Workspace) -> None:
     assert result.status == "timeout"
     assert result.error == "the step did not finish within 1.5 s"
     assert (ws.repo / "hello.py").exists()
-    assert result.turns == 1
+    assert result.usage.turns == 1
 
 
 def test_a_model_repeating_one_tool_call_is_stopped(ws: Workspace) -> None:
@@ -198,7 +202,7 @@ def test_the_request_limit_stops_a_model_that_never_finishes(
         result = anthropic_api.create(config).run(make_task(ws.repo))
     assert (result.status, result.subtype) == ("limit", "error_max_requests")
     assert len(fake.requests) == 3
-    assert result.turns == 3
+    assert result.usage.turns == 3
 
 
 def test_the_usd_budget_stops_the_step(ws: Workspace) -> None:
@@ -206,7 +210,7 @@ def test_the_usd_budget_stops_the_step(ws: Workspace) -> None:
     script = [tool_use("list_files", {}, usage=expensive), DONE]
     result, fake = run(ws, script, max_budget_usd=0.10)
     assert (result.status, result.subtype) == ("limit", "error_max_budget_usd")
-    assert result.cost_usd > 0.10
+    assert result.usage.estimated_cost_usd > 0.10
     assert len(fake.requests) == 1
 
 

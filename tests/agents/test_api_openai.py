@@ -63,11 +63,11 @@ def test_a_whole_step_writes_edits_runs_and_answers(ws: Workspace) -> None:
     assert (ws.repo / "hello.py").read_text() == "print('hello')\n"
     assert result.status == "ok"
     assert result.summary == "Added hello.py; it prints hello."
-    assert result.turns == 4
+    assert result.usage.turns == 4
     # Cached prompt tokens are reported apart from the uncached ones.
-    assert (result.input_tokens, result.cache_read_tokens) == (300 + 300, 600)
-    assert result.output_tokens == 80
-    assert result.cost_usd > 0
+    assert (result.usage.input_tokens, result.usage.cache_read_tokens) == (300 + 300, 600)
+    assert result.usage.output_tokens == 80
+    assert result.usage.estimated_cost_usd > 0
     assert result.incidents == ()
     tool_messages = [r["messages"][-1] for r in fake.requests[1:]]
     assert [m["role"] for m in tool_messages] == ["tool"] * 3
@@ -118,7 +118,7 @@ def test_a_truncated_response_is_retried(ws: Workspace) -> None:
 def test_a_hanging_server_times_out_the_step(ws: Workspace) -> None:
     result, _ = run(ws, [hang(60)], timeout=1.0)
     assert result.status == "timeout"
-    assert result.turns == 0
+    assert result.usage.turns == 0
 
 
 def test_a_model_repeating_one_tool_call_is_stopped(ws: Workspace) -> None:
@@ -164,7 +164,7 @@ def test_a_local_server_needs_no_key(ws: Workspace, monkeypatch: pytest.MonkeyPa
     assert result.status == "ok"
     assert fake.requests[0]["model"] == "llama3.2"
     # A model with no known price costs nothing we can measure.
-    assert result.cost_usd == 0.0
+    assert result.usage.estimated_cost_usd == 0.0
 
 
 def test_available_needs_a_key_or_a_base_url(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -149,10 +149,10 @@ def test_write_edit_bash_session_changes_files_and_records_spending(
     assert result.summary == "Created hello.py and ran it."
     assert (repo / "hello.py").read_text() == 'print("hello, world")\n'
     assert (repo / "out.txt").read_text() == "hello, world\n"
-    assert result.turns == 4
-    assert (result.input_tokens, result.output_tokens) == (4000, 200)
-    assert (result.cache_read_tokens, result.cache_write_tokens) == (800, 40)
-    assert result.cost_usd > 0
+    assert result.usage.turns == 4
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (4000, 200)
+    assert (result.usage.cache_read_tokens, result.usage.cache_write_tokens) == (800, 40)
+    assert result.usage.cost_usd > 0
     assert result.incidents == ()
     assert len(fake.requests) == 4
     assert "Step 1: say hello" in str(fake.requests[0]["messages"])
@@ -219,8 +219,8 @@ def test_a_model_that_never_stops_hits_the_limit(
 
     assert result.status == "limit"
     assert result.subtype == subtype
-    assert result.turns >= 1
-    assert result.input_tokens > 0
+    assert result.usage.turns >= 1
+    assert result.usage.input_tokens > 0
     assert result.error is not None
     assert subtype in result.error
     assert len(fake.requests) < 20

@@ -8,7 +8,7 @@ from ruamel.yaml import YAML
 
 from exec_auto.batch.budget import BatchBudget
 from exec_auto.batch.view import TicketWatch
-from exec_auto.ticket.model import StepProgress
+from exec_auto.ticket.model import AgentUsage, StepProgress
 from tests.batch.support import agent_command, batch_json, rows
 
 
@@ -60,7 +60,7 @@ def test_usd_budget_counts_spend_reported_by_steps():
     budget = BatchBudget(usd=1.0, clock=FakeClock())
     watch = TicketWatch("a", threading.Event(), budget.add_spend)
     record = StepProgress(step_id="1", description="x")
-    record.agent.cost_usd = 0.6
+    record.agent = AgentUsage(cost_usd=0.6)
     watch.step_finished(1, 2, record)
     assert budget.exhausted() is None
     watch.step_finished(2, 2, record)
@@ -83,3 +83,12 @@ def test_no_limits_never_run_out():
     budget.add_spend(1e6)
     clock.now += 1e6
     assert budget.exhausted() is None
+
+
+def test_usd_budget_counts_estimated_spend_of_api_backends():
+    budget = BatchBudget(usd=1.0, clock=FakeClock())
+    watch = TicketWatch("a", threading.Event(), budget.add_spend)
+    record = StepProgress(step_id="1", description="x")
+    record.agent = AgentUsage(estimated_cost_usd=1.5)
+    watch.step_finished(1, 1, record)
+    assert budget.exhausted() == "batch budget spent: $1.50 of $1.00"

@@ -55,7 +55,7 @@ def test_openai_ticket_with_gates_fix_and_judge(tmp_path: Path, monkeypatch: pyt
     )  # the gate output reached the model
     assert (root / "greet.py").read_text() == 'def greet(name):\n    return "hello " + name\n'
     assert report["auto_actions"]["fix_attempts"] == 1
-    assert report["input_tokens"] > 0 and report["output_tokens"] > 0
+    assert report["usage"]["input_tokens"] > 0 and report["usage"]["output_tokens"] > 0
     crit = {c["criterion"]: c for c in report["acceptance_criteria"]}
     assert crit["greet() greets by name"]["status"] == "met"
     assert "test test_greet passed" in crit["greet() greets by name"]["evidence"]

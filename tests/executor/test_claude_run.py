@@ -51,7 +51,11 @@ def test_claude_ticket_runs_gates_and_records_usage(
     step = report["steps"][0]
     assert step["status"] == "completed"
     assert any(line.startswith("Ruff format: Formatted 1 file") for line in step["quality_gates"])
-    assert step["input_tokens"] > 0 and step["output_tokens"] > 0 and step["cost_usd"] > 0
+    assert (
+        step["usage"]["input_tokens"] > 0
+        and step["usage"]["output_tokens"] > 0
+        and step["usage"]["cost_usd"] > 0
+    )
     progress = (folder / "progress.yaml").read_text()
     assert "turns:" in progress and "result: success" in progress
     assert report["acceptance_criteria"][0]["status"] == "met"

@@ -20,6 +20,7 @@ from exec_auto.agents.base import STEP_MARKER, AgentResult, AgentTask, ResultSta
 from exec_auto.agents.tools import RepoTools
 from exec_auto.config import AgentConfig
 from exec_auto.redact import redact
+from exec_auto.usage import Usage
 
 if TYPE_CHECKING:
     from pydantic_ai.capabilities import Hooks
@@ -181,13 +182,16 @@ def _result(
         summary=summary,
         error=redact(error, repo_root=root) if error else None,
         subtype=subtype,
-        turns=len(responses),
-        # As Anthropic counts them: input_tokens are the uncached ones.
-        input_tokens=max(total_in - cache_read - cache_write, 0),
-        output_tokens=sum(r.usage.output_tokens for r in responses),
-        cache_read_tokens=cache_read,
-        cache_write_tokens=cache_write,
-        cost_usd=float(cost),
+        usage=Usage(
+            turns=len(responses),
+            # As Anthropic counts them: input_tokens are the uncached ones.
+            input_tokens=max(total_in - cache_read - cache_write, 0),
+            output_tokens=sum(r.usage.output_tokens for r in responses),
+            cache_read_tokens=cache_read,
+            cache_write_tokens=cache_write,
+            # Computed from token counts and a price table: an estimate, not a bill.
+            estimated_cost_usd=float(cost),
+        ),
         incidents=tuple(redact(i, repo_root=root) for i in incidents),
     )
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from exec_auto.usage import Usage
+
 TaskKind = Literal["step", "fix", "judge"]
 
 # Separates a prompt's fixed prefix (identical for every step, cacheable) from its per-step part.
@@ -38,12 +40,7 @@ class AgentResult:
     error: str | None = None
     # Backend-specific result kind (claude: success, error_max_turns, error_max_budget_usd, ...).
     subtype: str | None = None
-    turns: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = field(default_factory=Usage)
     # Problems the backend noticed and refused (e.g. a write outside the repo); logged as issues.
     incidents: tuple[str, ...] = field(default_factory=tuple)
 

@@ -28,6 +28,7 @@ from exec_auto.agents.base import AgentResult, AgentTask
 from exec_auto.agents.claude_hook import CHECKED_TOOLS, describe
 from exec_auto.agents.claude_stream import Transcript, parse_stream
 from exec_auto.config import AgentConfig
+from exec_auto.usage import Usage
 
 TOOLS = ("Read", "Write", "Edit", "Glob", "Grep", "Bash")
 # Judging acceptance criteria must not change the code it judges.
@@ -206,12 +207,8 @@ def to_result(
     """Map what the CLI printed and how it ended to an AgentResult."""
     usage = transcript.usage
     spent: dict[str, Any] = {
-        "turns": transcript.turns,
-        "input_tokens": usage["input_tokens"],
-        "output_tokens": usage["output_tokens"],
-        "cache_read_tokens": usage["cache_read_tokens"],
-        "cache_write_tokens": usage["cache_write_tokens"],
-        "cost_usd": transcript.cost_usd,
+        # Claude Code reports its own cost: measured, as far as exec-auto can tell.
+        "usage": Usage(turns=transcript.turns, cost_usd=transcript.cost_usd, **usage),
         "incidents": tuple(incidents),
     }
     result = transcript.result

@@ -17,6 +17,7 @@ from exec_auto.atomicio import atomic_write_text
 from exec_auto.proc import git
 from exec_auto.repo import git_dir
 from exec_auto.report import Report
+from exec_auto.usage import Usage
 
 SEVERITIES = ("high", "medium", "low")
 NOT_STARTED = "not_started"
@@ -40,9 +41,7 @@ class BatchRow(BaseModel):
     criteria_met: int = 0
     criteria_total: int = 0
     duration_seconds: float | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
     # Parallel runs only: the ticket's branch, whether --merge merged it, a worktree left behind.
     branch: str | None = None
     merged: bool | None = None
@@ -62,9 +61,7 @@ class BatchTotals(BaseModel):
     criteria_met: int = 0
     criteria_total: int = 0
     duration_seconds: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
     merged: int = 0
 
 
@@ -99,9 +96,7 @@ def row_from_report(report: Report, duration: float | None) -> BatchRow:
         criteria_met=sum(1 for c in report.acceptance_criteria if c.status == "met"),
         criteria_total=len(report.acceptance_criteria),
         duration_seconds=round(duration, 1) if duration is not None else report.duration_seconds,
-        input_tokens=report.input_tokens,
-        output_tokens=report.output_tokens,
-        cost_usd=report.cost_usd,
+        usage=report.usage,
     )
 
 
@@ -117,12 +112,9 @@ def totals(rows: list[BatchRow]) -> BatchTotals:
         out.criteria_met += row.criteria_met
         out.criteria_total += row.criteria_total
         out.duration_seconds += row.duration_seconds or 0.0
-        out.input_tokens += row.input_tokens
-        out.output_tokens += row.output_tokens
-        out.cost_usd += row.cost_usd
+        out.usage = out.usage + row.usage
         out.merged += 1 if row.merged else 0
     out.duration_seconds = round(out.duration_seconds, 1)
-    out.cost_usd = round(out.cost_usd, 6)
     return out
 
 
@@ -183,20 +175,20 @@ def render_markdown(report: BatchReport) -> str:
         )
     lines += [
         "",
-        "| Ticket | Status | Exit | Steps | Issues H/M/L | Criteria | Duration | Tokens in/out | Cost | Branch | Merged |",
+        "| Ticket | Status | Exit | Steps | Issues H/M/L | Criteria | Duration | Tokens in/out | Cost (~ estimated) | Branch | Merged |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report.tickets:
         lines.append(
             f"| {r.ticket} | {r.status} | {r.exit_code} | {r.steps_done}/{r.steps_total} "
             f"| {_issues(r.issues)} | {r.criteria_met}/{r.criteria_total} | {_dur(r.duration_seconds)} "
-            f"| {r.input_tokens}/{r.output_tokens} | ${r.cost_usd:.4f} | {r.branch or '-'} | {_merged(r)} |"
+            f"| {r.usage.input_tokens}/{r.usage.output_tokens} | {r.usage.short_cost()} | {r.branch or '-'} | {_merged(r)} |"
         )
     lines.append(
         f"| **Total ({t.tickets})** | {', '.join(f'{k}: {v}' for k, v in t.by_status.items())} "
         f"| {report.exit_code} | {t.steps_done}/{t.steps_total} | {_issues(t.issues)} "
         f"| {t.criteria_met}/{t.criteria_total} | {_dur(t.duration_seconds)} "
-        f"| {t.input_tokens}/{t.output_tokens} | ${t.cost_usd:.4f} | | {t.merged} |"
+        f"| {t.usage.input_tokens}/{t.usage.output_tokens} | {t.usage.short_cost()} | | {t.merged} |"
     )
     notes = [r for r in report.tickets if r.note or r.worktree_kept or r.report_path]
     if notes:
@@ -246,14 +238,14 @@ def render_summary(report: BatchReport) -> str:
                 _issues(r.issues),
                 f"{r.criteria_met}/{r.criteria_total}",
                 _dur(r.duration_seconds),
-                f"${r.cost_usd:.2f}",
+                r.usage.short_cost(2),
                 branch,
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     lines = [
         f"Batch of {t.tickets} ({report.mode}): {statuses}; exit {report.exit_code}; "
-        f"{t.steps_done}/{t.steps_total} steps, ${t.cost_usd:.2f}, {_dur(report.wall_seconds)}",
+        f"{t.steps_done}/{t.steps_total} steps, {t.usage.short_cost(2)}, {_dur(report.wall_seconds)}",
         *(
             "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             for row in table

@@ -96,8 +96,9 @@ class TicketWatch:
 
     def step_finished(self, index: int, total: int, record: StepProgress) -> None:
         """Count the step's spend against the batch budget and forward."""
-        self.cost_usd += record.agent.cost_usd
-        self._on_spend(record.agent.cost_usd)
+        # A budget counts estimated spend too: an API backend reports no measured cost.
+        self.cost_usd += record.agent.spend_usd
+        self._on_spend(record.agent.spend_usd)
         for sink in self.sinks:
             sink.step_finished(index, total, record)
 

@@ -54,14 +54,7 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
 
 
 def _account(record: StepProgress, result: AgentResult) -> None:
-    usage = record.agent
-    usage.result = result.subtype or result.status
-    usage.turns += result.turns
-    usage.input_tokens += result.input_tokens
-    usage.output_tokens += result.output_tokens
-    usage.cache_read_tokens += result.cache_read_tokens
-    usage.cache_write_tokens += result.cache_write_tokens
-    usage.cost_usd = round(usage.cost_usd + result.cost_usd, 6)
+    record.agent = record.agent.plus(result.usage, result.subtype or result.status)
 
 
 def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str) -> bool:

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from exec_auto.usage import Usage
+
 StepStatus = Literal[
     "pending", "in_progress", "completed", "completed_with_warning", "failed", "skipped"
 ]
@@ -76,16 +78,14 @@ class FilesTouched(BaseModel):
         return [*self.created, *self.modified]
 
 
-class AgentUsage(BaseModel):
-    """What an agent reported spending on a step (summed over attempts)."""
+class AgentUsage(Usage):
+    """What the agent spent on a step (summed over attempts) and how its last call ended."""
 
     result: str | None = None
-    turns: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
+
+    def plus(self, usage: Usage, result: str | None) -> AgentUsage:
+        """This step's usage after one more call that ended as `result`."""
+        return AgentUsage(result=result, **(self + usage).model_dump())
 
 
 class StepProgress(BaseModel):
