@@ -20,6 +20,8 @@ COMMANDS = {
     "archive": "exec_auto.commands.archive_cmd",
     "restore": "exec_auto.commands.archive_cmd",
     "demo": "exec_auto.commands.demo_cmd",
+    "diff": "exec_auto.commands.diff_cmd",
+    "prune": "exec_auto.commands.prune_cmd",
 }
 
 
@@ -123,6 +125,21 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_review_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """diff, prune: reading and cleaning the step history."""
+    diff = sub.add_parser(
+        "diff", help="a step's changes (or the whole run's) from the step history"
+    )
+    diff.add_argument("ticket", metavar="TICKET")
+    diff.add_argument("step", nargs="?", metavar="STEP", help="step id (default: the whole run)")
+    diff.add_argument("--run", metavar="RUN", help="an earlier run (default: the latest)")
+    diff.add_argument("--stat", action="store_true", help="files and line counts only")
+    prune = sub.add_parser("prune", help="remove the step history of archived tickets")
+    prune.add_argument(
+        "--dry-run", dest="dry_run", action="store_true", help="list what would go, remove nothing"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     parser = argparse.ArgumentParser(
@@ -148,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("ticket", metavar="TICKET")
+    _add_review_commands(sub)
     demo = sub.add_parser("demo", help="run a bundled example ticket offline (a recorded session)")
     demo.add_argument(
         "directory", nargs="?", help="where to create the example (default: a new temp dir)"

@@ -13,6 +13,7 @@ from exec_auto.clock import now_iso
 from exec_auto.config import Config
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
+from exec_auto.executor.history import StepHistory, drop_attempts, run_id
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.snapshot import Snapshotter
@@ -160,7 +161,9 @@ def run_ticket(
             agent=agent,
             gates=gates,
             store=store,
-            snapshots=Snapshotter(root, exclude=[ticket.rel_dir]),
+            snapshots=(
+                snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
+            ),
             prompts=PromptContext(ticket.name, plan, criteria, conventions),
             config=config,
             ui=ui,
@@ -169,6 +172,7 @@ def run_ticket(
             recorder=Recorder(config.agent.record_file, ticket.name)
             if config.agent.record_file
             else None,
+            history=start_history(snapshots, store.progress, plan.steps),
         )
         try:
             if _execute(env, plan.steps, fresh, should_stop):
@@ -184,6 +188,15 @@ def run_ticket(
             ) from None
         finally:
             env.snapshots.close()
+
+
+def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:
+    """The run's step history, its base recorded now (kept as it was on a resume)."""
+    history = StepHistory(
+        snapshots.store, run_id(progress.ticket.started_at), [s.id for s in steps]
+    )
+    history.begin(snapshots.take())
+    return history
 
 
 def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
@@ -310,6 +323,14 @@ def _finish(
     return _report_and_archive(ticket, env, agent)
 
 
+def _free_attempts(env: StepEnv) -> None:
+    """An archived ticket needs its steps' snapshots only: free the fix attempts' objects."""
+    try:
+        drop_attempts(env.root, env.ticket)
+    except Exception as exc:  # disk space only; the report is written
+        env.ui.message(f"[AUTO] could not free intermediate snapshots: {exc}")
+
+
 def _exit_code(progress: Progress) -> int:
     """0 only when every step completed, every criterion is met and no real issue is open."""
     clean = (
@@ -355,6 +376,7 @@ def _report_and_archive(ticket: TicketRef, env: StepEnv, agent: Agent) -> Ticket
         return TicketOutcome(ticket, code, report, write_report(report, ticket.dir))
     store.relocate(moved.progress_path)
     env.ui.message(f"[AUTO] Archived ticket to {moved.rel_dir}/")
+    _free_attempts(env)
     return TicketOutcome(
         moved, code, report, (moved.dir / paths[0].name, moved.dir / paths[1].name)
     )

@@ -1,23 +1,39 @@
-"""What a step changed: git trees of the working directory, built in a private index.
+"""What a step changed: git trees of the working directory, kept in a private object store.
 
 A snapshot is the tree git would commit if every file (untracked included, ignored excluded) were
 added — written through a temporary index copy, so the user's index, stash and working tree are
 never touched. Two snapshots give created/modified/deleted files and a binary patch.
+
+The objects a snapshot writes never go into the user's `.git/objects`: each ticket has its own bare
+store, `<git-common-dir>/exec-auto/snapshots/<ticket>.git`, whose `objects/info/alternates` borrows
+the repository's objects (so unchanged files cost nothing). The user's `git gc` never sees these
+objects and a 200 MB file an agent wrote and deleted again is freed when the ticket is archived;
+the store goes as a whole with `exec-auto prune`. Step history (refs) lives there too: see
+`executor.history`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import ExecAutoError
-from exec_auto.proc import run
+from exec_auto.proc import ProcResult, run
 from exec_auto.repo import git_dir, state_dir
 from exec_auto.ticket.model import FilesTouched
+
+STORES = Path("exec-auto") / "snapshots"
+# The store of snapshots taken outside any ticket run (tests, benchmarks, recordings).
+SCRATCH_STORE = "_scratch"
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -27,13 +43,158 @@ class Snapshot:
     tree: str
 
 
-class Snapshotter:
-    """Takes snapshots of root, leaving out exec-auto's own ticket folder."""
+def safe_name(text: str) -> str:
+    """text as one path component of a git ref and a file name.
 
-    def __init__(self, root: Path, exclude: Sequence[str] = ()):
+    Names that need changing get a hash suffix, so two different names never share a component.
+    """
+    name = _UNSAFE.sub("-", text).strip("-.").replace("..", "-")
+    if name.endswith(".lock"):
+        name = name[: -len(".lock")] + "-lock"
+    if name != text or len(name) > 100:
+        name = f"{name[:100] or 'x'}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+    return name
+
+
+def _git(
+    args: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+) -> ProcResult:
+    return run(
+        ["git", *args],
+        cwd=cwd,
+        extra_env={**_GIT_ENV, **(env or {})},
+        timeout=300,
+        stdin_text=input_text,
+    )
+
+
+def _checked(result: ProcResult, args: Sequence[str], where: Path) -> str:
+    if not result.ok:
+        raise ExecAutoError(
+            f"git {' '.join(args[:3])} failed: {result.stderr.strip()[:300]}",
+            path=where,
+            hint="check that the repository is healthy (`git status`)",
+        )
+    return result.stdout
+
+
+def common_dir(root: Path) -> Path:
+    """The repository's common git directory (shared by all its worktrees)."""
+    args = ("rev-parse", "--path-format=absolute", "--git-common-dir")
+    return Path(_checked(_git(args, root), args, root).strip())
+
+
+def store_root(root: Path) -> Path:
+    """Where every ticket's snapshot store lives."""
+    return common_dir(root) / STORES
+
+
+class SnapshotStore:
+    """One ticket's bare object store and refs, borrowing the repository's objects."""
+
+    def __init__(self, root: Path, ticket: str):
+        self.root = root
+        self.ticket = ticket
+        common = common_dir(root)
+        self.path = common / STORES / f"{safe_name(ticket)}.git"
+        self.repo_objects = common / "objects"
+
+    @property
+    def objects(self) -> Path:
+        """The store's own object directory."""
+        return self.path / "objects"
+
+    def exists(self) -> bool:
+        """True once the store has been created."""
+        return (self.path / "HEAD").is_file()
+
+    def ensure(self) -> SnapshotStore:
+        """Create the store if missing (idempotent; safe after a kill mid-creation)."""
+        alternates = self.objects / "info" / "alternates"
+        if self.exists() and alternates.is_file():
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        args = ("init", "--bare", "-q", str(self.path))
+        _checked(_git(args, self.root), args, self.path)
+        # gc.auto off: a background repack must never race a running step's loose objects.
+        self.git("config", "gc.auto", "0")
+        # The real name, for `prune` (the folder name may be a hashed, ref-safe form of it).
+        self.git("config", "exec-auto.ticket", self.ticket)
+        alternates.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(alternates, f"{self.repo_objects}\n")
+        return self
+
+    def write_env(self) -> dict[str, str]:
+        """Environment for a git command in the work tree that must write objects here."""
+        return {
+            "GIT_OBJECT_DIRECTORY": str(self.objects),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(self.repo_objects),
+        }
+
+    def git(
+        self, *args: str, env: Mapping[str, str] | None = None, input_text: str | None = None
+    ) -> str:
+        """Run git on the store; ExecAutoError when it fails."""
+        full = ("--git-dir", str(self.path), *args)
+        return _checked(_git(full, self.root, env, input_text), args, self.path)
+
+    def root_head(self) -> str | None:
+        """The commit the work tree has checked out (None before the first commit)."""
+        found = _git(("rev-parse", "--verify", "-q", "HEAD^{commit}"), self.root)
+        return found.stdout.strip() if found.ok and found.stdout.strip() else None
+
+    def try_git(self, *args: str) -> ProcResult:
+        """Run git on the store and return the result, failed or not."""
+        return _git(("--git-dir", str(self.path), *args), self.root)
+
+    def size_bytes(self) -> int:
+        """Disk space the store takes."""
+        total = 0
+        for dirpath, _, files in os.walk(self.path):
+            for name in files:
+                try:
+                    total += (Path(dirpath) / name).lstat().st_size
+                except OSError:
+                    continue
+        return total
+
+    def prune_unreachable(self) -> None:
+        """Drop objects no ref of this store reaches (call only while no run of the ticket is live)."""
+        self.git("prune", "--expire=now")
+        if any((self.objects / "pack").glob("*.pack")):
+            # Files over core.bigFileThreshold were written straight into packs.
+            self.git("repack", "-a", "-d", "-l", "-q")
+
+    def remove(self) -> None:
+        """Delete the store and everything in it."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def all_stores(root: Path) -> list[Path]:
+    """Every ticket's store in this repository, by name."""
+    base = store_root(root)
+    return sorted(p for p in base.glob("*.git") if (p / "HEAD").is_file()) if base.is_dir() else []
+
+
+def show_file(root: Path, tree: str, path: str) -> str | None:
+    """The text of path in a snapshot tree (any ticket's store), or None when it is not there."""
+    stores = [str(p / "objects") for p in all_stores(root)]
+    env = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(stores)} if stores else {}
+    shown = _git(("show", f"{tree}:{path}"), root, env)
+    return shown.stdout if shown.ok else None
+
+
+class Snapshotter:
+    """Takes snapshots of root into a ticket's store, leaving out exec-auto's own ticket folder."""
+
+    def __init__(self, root: Path, exclude: Sequence[str] = (), ticket: str | None = None):
         self.root = root
         self.exclude = tuple(exclude)
         self._git_dir = git_dir(root)
+        self.store = SnapshotStore(root, ticket or SCRATCH_STORE).ensure()
         # Private index kept for the whole run: its stat cache spares re-hashing unchanged files,
         # untracked ones included, on every snapshot.
         scratch = state_dir(root)
@@ -50,35 +211,25 @@ class Snapshotter:
         """Remove the private index."""
         self._index.unlink(missing_ok=True)
 
-    def _git(self, *args: str, index: Path | None = None) -> str:
-        env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
-        if index is not None:
-            env["GIT_INDEX_FILE"] = str(index)
-        result = run(["git", *args], cwd=self.root, extra_env=env, timeout=300)
-        if not result.ok:
-            raise ExecAutoError(
-                f"git {' '.join(args[:2])} failed: {result.stderr.strip()[:300]}",
-                path=self.root,
-                hint="check that the repository is healthy (`git status`)",
-            )
-        return result.stdout
-
     def take(self) -> Snapshot:
-        """Snapshot the working directory as a tree (objects land in .git/objects, harmlessly)."""
+        """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
         real_index = self._git_dir / "index"
         if not self._index.exists() and real_index.is_file():
             # Starting from the real index reuses its stat cache: only changed files are hashed.
             shutil.copyfile(real_index, self._index)
+        env = {**self.store.write_env(), "GIT_INDEX_FILE": str(self._index)}
         pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
-        self._git("add", "-A", "--", *pathspec, index=self._index)
-        return Snapshot(self._git("write-tree", index=self._index).strip())
+        add = ("add", "-A", "--", *pathspec)
+        _checked(_git(add, self.root, env), add, self.root)
+        tree = _checked(_git(("write-tree",), self.root, env), ("write-tree",), self.root)
+        return Snapshot(tree.strip())
 
     def changes(self, before: Snapshot, after: Snapshot) -> FilesTouched:
         """Files created, modified and deleted between two snapshots."""
         touched = FilesTouched()
         if before.tree == after.tree:
             return touched
-        out = self._git("diff", "--name-status", "--no-renames", "-z", before.tree, after.tree)
+        out = self.store.git("diff", "--name-status", "--no-renames", "-z", before.tree, after.tree)
         fields = out.split("\0")
         for status, path in zip(fields[0::2], fields[1::2], strict=False):
             if status.startswith("A"):
@@ -93,7 +244,7 @@ class Snapshotter:
         """A binary-safe patch from before to after (for recordings)."""
         if before.tree == after.tree:
             return ""
-        return self._git("diff", "--binary", "--no-renames", before.tree, after.tree)
+        return self.store.git("diff", "--binary", "--no-renames", before.tree, after.tree)
 
 
 def _remove_orphans(scratch: Path) -> None:

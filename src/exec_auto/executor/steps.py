@@ -8,6 +8,7 @@ from pathlib import Path
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.agents.replay import Recorder
 from exec_auto.config import Config
+from exec_auto.executor.history import StepHistory
 from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
 from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
@@ -35,6 +36,8 @@ class StepEnv:
     prompt_dir: Path
     plan_dependencies: tuple[str, ...] = ()
     recorder: Recorder | None = None
+    # Keeps every finished step's tree on a private ref (None: not recorded, e.g. unit tests).
+    history: StepHistory | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -143,9 +146,8 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     # A step that only deletes files can still break tests: the gates run for any change.
     report = _gates_with_fixes(env, step, record, touched, start) if changed else None
     # Gates and fix attempts change files too; without them the agent's snapshot is the answer.
-    record.files_touched = (
-        env.snapshots.changes(start, env.snapshots.take()) if report is not None else touched
-    )
+    end = env.snapshots.take() if report is not None else after
+    record.files_touched = env.snapshots.changes(start, end) if report is not None else touched
     status = _log_findings(env, step, record, report) if report is not None else "completed"
     if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
@@ -163,8 +165,41 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
             status = "completed_with_warning"
     elif agent_failed and status == "completed":
         status = "completed_with_warning"
+    # On its ref before the status says finished: a kill in between redoes the step, loses nothing.
+    keep_step(env, step, status, end)
     store.set_step_status(step.id, status)
     return status
+
+
+def keep_step(env: StepEnv, step: Step, status: str, end: Snapshot) -> None:
+    """Record the step's tree on its private ref; a failure is logged, never fatal."""
+    if env.history is None:
+        return
+    try:
+        env.history.record_step(step.id, step.title, status, end)
+    except Exception as exc:  # the work is still in the tree; only its separate copy is missing
+        env.store.log_issue(
+            "runtime_error",
+            f"could not keep step {step.id}'s snapshot: {type(exc).__name__}: {exc}",
+            step_id=step.id,
+            severity="medium",
+            action_taken="Continued; `exec-auto diff` has no entry for this step",
+        )
+
+
+def _keep_attempt(env: StepEnv, step: Step, label: str, snap: Snapshot) -> None:
+    if env.history is None:
+        return
+    try:
+        env.history.record_attempt(step.id, label, snap)
+    except Exception as exc:  # an intermediate copy only: log and go on
+        env.store.log_issue(
+            "runtime_error",
+            f"could not keep the {label} snapshot of step {step.id}: {exc}",
+            step_id=step.id,
+            severity="low",
+            action_taken="Continued",
+        )
 
 
 def _gates_with_fixes(
@@ -197,7 +232,9 @@ def _gates_with_fixes(
         _account(record, fix_result)
         _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
         _absorb(env, record, report)
-        touched = env.snapshots.changes(start, env.snapshots.take())
+        fixed = env.snapshots.take()
+        _keep_attempt(env, step, f"fix-{attempt}", fixed)
+        touched = env.snapshots.changes(start, fixed)
         report = _run_gates(env, step, touched, start)
         outcome = "passed" if report is not None and report.passed else "still failing"
         record.auto_actions.append(f"Fix attempt {attempt}: gates {outcome}")

@@ -11,8 +11,8 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from exec_auto import proc
 from exec_auto.config import GatesConfig
+from exec_auto.executor.snapshot import show_file
 from exec_auto.gates.base import Finding, GateContext, GateReport, GateResult
 from exec_auto.gates.environment import Environment, make_environment
 from exec_auto.gates.formatting import format_gate
@@ -163,8 +163,8 @@ def content_before(repo_root: Path, tree: str | None) -> Callable[[str], str | N
         return None
 
     def lookup(path: str) -> str | None:
-        shown = proc.git("show", f"{tree}:{path}", cwd=repo_root)
-        return shown.stdout if shown.ok else None
+        # Snapshot trees live in exec-auto's snapshot stores, not in the repository's objects.
+        return show_file(repo_root, tree, path)
 
     return lookup
 

@@ -1,0 +1,164 @@
+"""Step history: every step's tree on a private ref, surviving kills and worktree removal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from exec_auto.executor.history import StepHistory, diff, drop_attempts, latest_run, run_id, runs
+from exec_auto.executor.snapshot import Snapshot, SnapshotStore, Snapshotter
+from tests.conftest import cli_argv, git, run_cli
+
+STEPS = {
+    "1": [{"write": "a.txt", "text": "alpha\n"}],
+    "2": [{"write": "b.txt", "text": "beta\n"}, {"append": "a.txt", "text": "more\n"}],
+    "3": [{"delete": "b.txt"}],
+}
+
+
+def _store_git(project: Path, *args: str) -> str:
+    return SnapshotStore(project, "feature-x").git(*args)
+
+
+def _objects_bytes(project: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(project / ".git" / "objects"):
+        total += sum((Path(dirpath) / f).stat().st_size for f in files)
+    return total
+
+
+def test_each_step_is_a_commit_on_its_ref_whose_diff_is_what_the_step_did(
+    project, script_agent, monkeypatch, capsys
+):
+    head = git(project, "rev-parse", "HEAD").strip()
+    user_refs = git(project, "for-each-ref")
+    assert run_cli(project, monkeypatch, script_agent(STEPS), "--no-gates") == 1
+    history = latest_run(project, "feature-x")
+    assert [s.step_id for s in history.steps] == ["1", "2", "3"]
+    assert history.base == head  # a clean tree: the run starts from HEAD itself
+    refs = _store_git(project, "for-each-ref", "--format=%(refname)").split()
+    prefix = f"refs/exec-auto/feature-x/{history.run}"
+    assert {f"{prefix}/base", f"{prefix}/step-1", f"{prefix}/step-2", f"{prefix}/step-3"} <= set(
+        refs
+    )
+    # Parent chain: base <- step 1 <- step 2 <- step 3.
+    assert [s.parent for s in history.steps] == [head, *(s.commit for s in history.steps[:2])]
+    assert history.steps[1].status == "completed" and history.steps[1].title == "Second"
+    step2 = diff(project, "feature-x", "2")
+    assert "+beta" in step2 and "+more" in step2 and "alpha" not in step2.split("@@")[-1][:6]
+    assert "deleted file mode" in diff(project, "feature-x", "3")
+    whole = diff(project, "feature-x")
+    assert "a.txt" in whole and "b.txt" not in whole  # created then deleted: net nothing
+    # Nothing in the user's refs or objects: the history lives in its own store.
+    assert git(project, "for-each-ref") == user_refs
+    assert "refs/exec-auto" not in git(project, "log", "--all", "--format=%D")
+    assert (
+        subprocess.run(
+            ["git", "cat-file", "-e", history.steps[0].commit], cwd=project, capture_output=True
+        ).returncode
+        != 0
+    )
+    # The CLI prints the same.
+    from exec_auto.cli import main
+
+    capsys.readouterr()
+    assert main(["diff", "feature-x", "2"]) == 0
+    assert capsys.readouterr().out == step2
+
+
+def test_uncommitted_changes_at_the_start_go_into_the_base_not_step_1(
+    project, script_agent, monkeypatch
+):
+    (project / "README.md").write_text("edited by the user\n")
+    run_cli(project, monkeypatch, script_agent(STEPS), "--no-gates", "--no-archive")
+    history = latest_run(project, "feature-x")
+    assert history.base != git(project, "rev-parse", "HEAD").strip()
+    assert "README.md" not in diff(project, "feature-x", "1")
+    assert "README.md" in _store_git(project, "diff", "--stat", f"{history.base}^", history.base)
+
+
+def test_history_survives_kill_9_and_the_resumed_step_chains_on_the_last_kept_one(
+    project, script_agent, tmp_path
+):
+    marker = tmp_path / "in-step-2"
+    first = {
+        "1": STEPS["1"],
+        "2": [{"write": "half.txt", "text": "half\n"}, {"marker": str(marker)}, {"sleep": 60}],
+    }
+    proc = subprocess.Popen(
+        cli_argv(script_agent(first), "--no-gates", "--no-archive"),
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    os.kill(int(marker.read_text()), 9)
+    killed = latest_run(project, "feature-x")
+    assert [s.step_id for s in killed.steps] == ["1"]
+    step1 = diff(project, "feature-x", "1")
+    second = {"2": [{"write": "b.txt", "text": "beta\n"}], "3": STEPS["3"]}
+    resumed = subprocess.run(
+        cli_argv(script_agent(second), "--no-gates", "--no-archive"),
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert resumed.returncode in (0, 1), resumed.stderr
+    history = latest_run(project, "feature-x")
+    assert history.run == killed.run and history.base == killed.base
+    assert [s.step_id for s in history.steps] == ["1", "2", "3"]
+    assert history.steps[1].parent == killed.steps[0].commit
+    assert diff(project, "feature-x", "1") == step1
+    # Step 2's diff holds what the killed attempt left and what the rerun added.
+    assert "+half" in diff(project, "feature-x", "2") and "+beta" in diff(project, "feature-x", "2")
+
+
+def test_snapshot_objects_stay_out_of_the_repository_and_attempts_are_freed(tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    before = _objects_bytes(root)
+    snaps = Snapshotter(root, ticket="t")
+    history = StepHistory(snaps.store, run_id("2026-12-02T06:52:09Z"), ["1"])
+    assert history.run == "20261202T065209"
+    history.begin(snaps.take())
+    (root / "big.bin").write_bytes(os.urandom(3_000_000))
+    history.record_attempt("1", "fix-1", snaps.take())
+    (root / "big.bin").unlink()
+    history.record_step("1", "One", "completed", snaps.take())
+    snaps.close()
+    assert _objects_bytes(root) == before  # the user's .git did not grow
+    assert snaps.store.size_bytes() > 3_000_000
+    assert drop_attempts(root, "t") == 1
+    assert snaps.store.size_bytes() < 1_000_000
+    assert [s.step_id for s in latest_run(root, "t").steps] == ["1"]
+
+
+def test_refs_of_a_run_resumed_keep_their_base(tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    store = SnapshotStore(root, "odd name/with:chars")
+    history = StepHistory(store, "run", ["1"])
+    base = history.begin(Snapshot(git(root, "rev-parse", "HEAD^{tree}").strip()))
+    (root / "a.txt").write_text("b\n")
+    again = StepHistory(store, "run", ["1"]).begin(
+        Snapshot(git(root, "rev-parse", "HEAD^{tree}").strip())
+    )
+    assert again == base
+    assert [r.run for r in runs(root, "odd name/with:chars")] == ["run"]
