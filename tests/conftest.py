@@ -99,10 +99,16 @@ def script_agent(
     behaviour = tmp_path / "agent-behaviour.json"
     monkeypatch.setenv("SCRIPT_AGENT_LOG", str(log))
     monkeypatch.setenv("SCRIPT_AGENT_BEHAVIOUR", str(behaviour))
+    # The sandbox passes only allowlisted variables and keeps tmp_path read-only: the command
+    # names its files itself, and the test's own folder is made writable for the call log.
+    monkeypatch.setenv("EXEC_AUTO_SANDBOX_WRITABLE", str(tmp_path))
 
     def configure(steps: dict[str, object]) -> str:
         behaviour.write_text(json.dumps(steps), encoding="utf-8")
-        return f"{sys.executable} {AGENT_SCRIPT}"
+        return (
+            f"SCRIPT_AGENT_LOG={log} SCRIPT_AGENT_BEHAVIOUR={behaviour} "
+            f"{sys.executable} {AGENT_SCRIPT}"
+        )
 
     return configure
 
@@ -139,3 +145,28 @@ def agent_calls(tmp_path: Path) -> list[dict[str, str]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def _sandbox_probe() -> tuple[bool, str]:
+    from exec_auto.sandbox.backend import first_usable
+
+    backend, reasons = first_usable()
+    return backend is not None, "; ".join(reasons)
+
+
+SANDBOX_USABLE, SANDBOX_REASON = _sandbox_probe()
+if not SANDBOX_USABLE and "EXEC_AUTO_SANDBOX" not in os.environ:
+    # Runs that would refuse without a sandbox go ahead uncontained; the sandbox tests skip.
+    os.environ["EXEC_AUTO_SANDBOX"] = "off"
+
+
+def pytest_report_header() -> str:
+    """Say at the top of every run whether the sandbox tests really run."""
+    if SANDBOX_USABLE:
+        return "exec-auto sandbox: usable (bubblewrap); sandbox tests run"
+    return f"exec-auto sandbox: NOT usable ({SANDBOX_REASON}); sandbox tests are skipped"
+
+
+requires_sandbox = pytest.mark.skipif(
+    not SANDBOX_USABLE, reason=f"no usable sandbox here: {SANDBOX_REASON}"
+)

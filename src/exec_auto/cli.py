@@ -93,6 +93,18 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="agent fix attempts per step (default 2)",
     )
     g.add_argument("--runner", metavar="NAME", help="auto, poetry, uv, pdm, hatch, venv, plain")
+    s = p.add_argument_group("containment")
+    s.add_argument(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        help="run agents and gates in a kernel sandbox (bubblewrap); auto/on refuse to run "
+        "without one, off runs with your full user rights",
+    )
+    s.add_argument(
+        "--network",
+        choices=("on", "off"),
+        help="network for agent CLIs inside the sandbox (default on; gates and shell tools: off)",
+    )
     r = p.add_argument_group("run")
     r.add_argument(
         "--no-archive",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exec_auto.errors import ConfigError
 
@@ -55,6 +56,41 @@ class AgentConfig(BaseModel):
     judge: bool = True
 
 
+def _env_mode() -> Literal["auto", "on", "off"]:
+    value = os.environ.get("EXEC_AUTO_SANDBOX", "auto").strip().lower() or "auto"
+    if value not in ("auto", "on", "off"):
+        raise ConfigError(
+            f"EXEC_AUTO_SANDBOX={value!r} is not auto, on or off", hint="unset it or fix the value"
+        )
+    return value  # type: ignore[return-value]
+
+
+class SandboxConfig(BaseModel):
+    """Kernel-enforced containment of agent processes and gates ([tool.exec-auto.sandbox])."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # auto/on: contain every agent process and gate, refuse to run without a usable sandbox;
+    # off: run with the user's full rights (the report says so on its first line).
+    # The default comes from EXEC_AUTO_SANDBOX when set (a machine-wide choice, e.g. in CI).
+    mode: Literal["auto", "on", "off"] = Field(default_factory=lambda: _env_mode())
+    # Network for agent CLIs (claude, command): they need their API.
+    network: bool = True
+    # Network for gates, verify commands and the API backends' shell tool.
+    tools_network: bool = False
+    # Extra environment variables passed into the sandbox (besides PATH, locale, TERM, ...).
+    env: list[str] = []
+    # Let the sandbox see the repository's .env* files.
+    dotenv: bool = False
+    # Let the sandbox see the user's real HOME (read-only).
+    show_home: bool = False
+    # Paths under a hidden place (HOME) to show read-only, e.g. a shared cache the tests need.
+    expose: list[str] = []
+    # Extra read-only paths inside the repository, and extra writable paths anywhere.
+    readonly: list[str] = []
+    writable: list[str] = []
+
+
 class BatchConfig(BaseModel):
     """Batch and parallel runs."""
 
@@ -76,6 +112,7 @@ class Config(BaseModel):
     agent: AgentConfig = AgentConfig()
     gates: GatesConfig = GatesConfig()
     batch: BatchConfig = BatchConfig()
+    sandbox: SandboxConfig = SandboxConfig()
 
 
 def load_pyproject_section(repo_root: Path) -> dict[str, Any]:

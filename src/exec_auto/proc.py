@@ -2,25 +2,63 @@
 
 Every tool, agent CLI and git call goes through `run`, so an interrupted exec-auto can kill every
 child it started (`kill_all`), and a timed-out command never leaves grandchildren behind.
+
+Containment hooks in here too: `run(..., sandbox=sb)` runs the command inside a
+`exec_auto.sandbox.Sandbox`; without the argument a command inherits the sandbox of the enclosing
+`sandbox_scope` (the executor opens one around a run, so every gate, verify command and tool is
+contained without knowing it). exec-auto's own bookkeeping (an argv starting with `git`) never
+inherits it; a caller can still pass a sandbox explicitly, or `sandbox=None` to run outside.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import enum
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from exec_auto.sandbox import Sandbox
 
 _live: set[subprocess.Popen[bytes]] = set()
 _live_lock = threading.Lock()
 
 # How long a process group gets between SIGTERM and SIGKILL.
 _TERM_GRACE_SECONDS = 2.0
+
+
+class _Inherit(enum.Enum):
+    INHERIT = "inherit"
+
+
+# `run(sandbox=INHERIT)` (the default): use the enclosing sandbox_scope's sandbox, if any.
+INHERIT = _Inherit.INHERIT
+_scope: contextvars.ContextVar[Sandbox | None] = contextvars.ContextVar(
+    "exec_auto_sandbox", default=None
+)
+
+
+@contextlib.contextmanager
+def sandbox_scope(sandbox: Sandbox | None) -> Iterator[None]:
+    """Commands run in this block (in this thread) without an explicit sandbox use `sandbox`."""
+    token = _scope.set(sandbox)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def current_sandbox() -> Sandbox | None:
+    """The sandbox of the enclosing sandbox_scope (None outside one, or with --sandbox off)."""
+    return _scope.get()
 
 
 @dataclass(frozen=True)
@@ -54,10 +92,16 @@ def run(
     shell: bool = False,
     extra_env: Mapping[str, str] | None = None,
     stdin_text: str | None = None,
+    sandbox: Sandbox | _Inherit | None = INHERIT,
+    writable: Sequence[Path] = (),
 ) -> ProcResult:
     """Run a command to completion; on timeout kill its whole process group and mark timed_out.
 
     stdin is /dev/null (nothing ever waits for a person) unless stdin_text gives the whole input.
+
+    In a sandbox (given, or inherited from `sandbox_scope`) the command sees only the allowlisted
+    part of `env` plus `extra_env`, and may write only the repository and `writable` (folders the
+    caller needs results in, e.g. a pytest plugin's report folder).
 
     A command that cannot be started (missing executable) returns returncode 127 and the OS error
     in stderr instead of raising, so callers log it like any other failure.
@@ -70,9 +114,27 @@ def run(
         assert not isinstance(argv, str), "argv must be a sequence unless shell=True"
         popen_args = list(argv)
         shown = tuple(argv)
-    full_env = dict(os.environ if env is None else env)
-    if extra_env:
-        full_env.update(extra_env)
+    source_env = os.environ if env is None else env
+    contained: Sandbox | None
+    if not isinstance(sandbox, _Inherit):
+        contained = sandbox
+    else:
+        # exec-auto's own git calls (snapshots, history, status) are bookkeeping that must write
+        # .git: an inherited sandbox never applies to them; agents' and gates' shells still get it.
+        own_git = not isinstance(popen_args, str) and Path(popen_args[0]).name == "git"
+        contained = None if own_git else current_sandbox()
+    if contained is not None:
+        argv_list = (
+            ["/bin/sh", "-c", popen_args] if isinstance(popen_args, str) else list(popen_args)
+        )
+        popen_args, full_env = contained.command(
+            argv_list, Path(cwd or Path.cwd()), source_env, extra_env, writable
+        )
+        shell = False
+    else:
+        full_env = dict(source_env)
+        if extra_env:
+            full_env.update(extra_env)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -137,22 +199,41 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + _TERM_GRACE_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    # Kill the group even when the leader exited: its children may still be running.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    finally:
+        # Also on a second Ctrl-C/SIGTERM during the grace period: that one must not save the
+        # group from SIGKILL. Kill it even when the leader exited: its children may still run.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
 
 
 def kill_all() -> None:
-    """Kill every child process group still running (used on SIGINT/SIGTERM)."""
+    """Kill every child process group still running (used on SIGINT/SIGTERM).
+
+    All groups get SIGTERM at once and share one grace period; SIGKILL follows for every group
+    even if another interrupt arrives meanwhile.
+    """
     with _live_lock:
-        procs = list(_live)
+        procs = [p for p in _live if p.poll() is None]
+    groups = []
     for proc in procs:
-        if proc.poll() is None:
-            _kill_group(proc)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            groups.append(os.getpgid(proc.pid))
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + _TERM_GRACE_SECONDS
+    try:
+        while time.monotonic() < deadline and any(p.poll() is None for p in procs):
+            time.sleep(0.05)
+    finally:
+        for pgid in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
 
 
 def git(*args: str, cwd: Path, timeout: float = 60) -> ProcResult:
@@ -162,4 +243,6 @@ def git(*args: str, cwd: Path, timeout: float = 60) -> ProcResult:
         cwd=cwd,
         timeout=timeout,
         extra_env={"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"},
+        # exec-auto's own bookkeeping: never contained (it must see and write .git).
+        sandbox=None,
     )

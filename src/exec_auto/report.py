@@ -66,6 +66,9 @@ class Report(BaseModel):
     archived_to: str | None = None
     restore_command: str | None = None
     exit_code: int = 1
+    # How the run was contained (the sandbox's status line); sandboxed False puts it first.
+    sandbox: str = ""
+    sandboxed: bool | None = None
 
 
 def _net_files(progress: Progress) -> tuple[list[str], list[str], list[str]]:
@@ -192,11 +195,15 @@ def render_markdown(report: Report) -> str:
     total = len(report.steps)
     done = c["completed"] + c["completed_with_warning"]
     dur = f"{report.duration_seconds:.0f} s" if report.duration_seconds is not None else "unknown"
+    # An uncontained run says so before anything else.
+    warning = [f"**{report.sandbox}**", ""] if report.sandboxed is False else []
     lines = [
+        *warning,
         f"# Completion report: {report.ticket}",
         "",
         f"**Status:** {report.status}  ",
         f"**Mode:** {report.mode} ({report.agent})  ",
+        *([f"**Containment:** {report.sandbox}  "] if report.sandboxed else []),
         f"**Started:** {report.started_at}  ",
         f"**Completed:** {report.completed_at}  ",
         f"**Duration:** {dur}  ",

@@ -38,8 +38,13 @@ def commit_all(root: Path, message: str = "tickets") -> None:
 
 
 @pytest.fixture
-def make_batch(tmp_path: Path):
-    """Build a committed project with the given tickets; returns its root."""
+def make_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Build a committed project with the given tickets; returns its root.
+
+    The shell agents write call logs and markers beside the project, and fake git's failures in
+    the main repository's .git: the sandbox is told to let them (EXEC_AUTO_SANDBOX_WRITABLE).
+    """
+    monkeypatch.setenv("EXEC_AUTO_SANDBOX_WRITABLE", str(tmp_path))
 
     def build(names: list[str], titles: tuple[str, ...] = ("One", "Two", "Three")) -> Path:
         root = tmp_path / "proj"

@@ -100,7 +100,7 @@ class ApiAgent:
 
         timeout = task.timeout or self.config.step_timeout
         deadline = time.monotonic() + timeout
-        tools = RepoTools(task.repo_root, deadline=deadline)
+        tools = RepoTools(task.repo_root, deadline=deadline, sandbox=task.sandbox)
         notes: list[str] = []
         agent: Agent[None, str] = Agent(
             self._build_model(),

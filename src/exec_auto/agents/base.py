@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from exec_auto.sandbox import Sandbox
 
 from exec_auto.usage import Usage
 
@@ -29,6 +32,8 @@ class AgentTask:
     timeout: float | None = None
     # Where the executor wrote `prompt` (CLI agents read it from there).
     prompt_file: Path | None = None
+    # The run's sandbox: backends start their processes (CLI agents) inside it; None = uncontained.
+    sandbox: Sandbox | None = None
 
 
 @dataclass(frozen=True)

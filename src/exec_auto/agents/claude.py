@@ -39,6 +39,12 @@ _MAX_PROMPT_ARG_BYTES = 100_000
 # Set inside a Claude Code session; a nested CLI refuses to start under it.
 _DROP_ENV = ("CLAUDECODE",)
 _TAIL_CHARS = 800
+# The CLI's own settings that are passed into the sandbox (its environment is an allowlist).
+_CLI_ENV_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "DISABLE_")
+# Copied from the user's Claude Code config into the per-run one; never .credentials.json.
+_SEEDED = ("settings.json", "CLAUDE.md", "agents", "commands")
+# Settings keys that can hold or fetch credentials, dropped from the copied settings.json.
+_SECRET_SETTINGS = ("apiKeyHelper", "env", "awsAuthRefresh", "awsCredentialExport")
 
 
 def find_cli() -> str | None:
@@ -107,7 +113,23 @@ class ClaudeAgent:
             env = self._env()
             key_file = _key_to_helper(env, Path(tmp))
             argv = self.argv(cli, task, repo, log, key_file)
-            finished = proc.run(argv, cwd=repo, env=env, timeout=timeout)
+            if task.sandbox is None:
+                finished = proc.run(argv, cwd=repo, env=env, timeout=timeout, sandbox=None)
+            else:
+                explicit = {k: v for k, v in env.items() if k.startswith(_CLI_ENV_PREFIXES)}
+                explicit.update(self.extra_env)
+                explicit.pop("ANTHROPIC_API_KEY", None)
+                explicit.pop("ANTHROPIC_AUTH_TOKEN", None)
+                explicit["CLAUDE_CONFIG_DIR"] = str(seed_config_dir(task.sandbox.policy.home))
+                finished = proc.run(
+                    argv,
+                    cwd=repo,
+                    env=env,
+                    extra_env=explicit,
+                    timeout=timeout,
+                    sandbox=task.sandbox,
+                    writable=[Path(tmp)],
+                )
             refusals = _read_refusals(log)
         transcript = parse_stream(finished.stdout)
         incidents = _incidents(refusals, transcript)
@@ -148,6 +170,34 @@ class ClaudeAgent:
             env["ANTHROPIC_BASE_URL"] = self.config.base_url
         env.update(self.extra_env)
         return env
+
+
+def seed_config_dir(home: Path) -> Path:
+    """A writable per-run Claude Code config dir in the sandbox's HOME, seeded without credentials.
+
+    Settings, memory, agents and commands come from the user's config (CLAUDE_CONFIG_DIR or
+    ~/.claude); credentials and settings that hold or fetch keys are left behind.
+    """
+    target = home / ".claude"
+    if target.is_dir():
+        return target
+    target.mkdir(parents=True)
+    source = Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
+    for name in _SEEDED:
+        item = source / name
+        try:
+            if name == "settings.json" and item.is_file():
+                data = json.loads(item.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    clean = {k: v for k, v in data.items() if k not in _SECRET_SETTINGS}
+                    (target / name).write_text(json.dumps(clean, indent=2), encoding="utf-8")
+            elif item.is_file():
+                shutil.copy2(item, target / name)
+            elif item.is_dir():
+                shutil.copytree(item, target / name, symlinks=False)
+        except (OSError, ValueError):
+            continue  # an unreadable user setting is left out, never fatal
+    return target
 
 
 def _key_to_helper(env: dict[str, str], folder: Path) -> Path | None:

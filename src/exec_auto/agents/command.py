@@ -33,7 +33,13 @@ class CommandAgent:
             "EXEC_AUTO_TASK_KIND": task.kind,
         }
         result = run(
-            self.command, shell=True, cwd=task.repo_root, extra_env=env, timeout=task.timeout
+            self.command,
+            shell=True,
+            cwd=task.repo_root,
+            extra_env=env,
+            timeout=task.timeout,
+            # Inside the run's sandbox (agent variant: its network policy) when there is one.
+            sandbox=task.sandbox,
         )
         tail = result.output[-TAIL_CHARS:]
         if result.timed_out:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from exec_auto import proc
 from exec_auto.agents.guard import OutsideRepoError, check_command, resolve_inside
@@ -42,6 +42,10 @@ _SKIP_DIRS = frozenset(
 _HIDDEN_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "OPENAI_API_KEY")
 
 
+if TYPE_CHECKING:
+    from exec_auto.sandbox import Sandbox
+
+
 class ToolError(Exception):
     """A tool call the model got wrong; the message tells it what to do instead."""
 
@@ -59,8 +63,11 @@ class RepoTools:
         *,
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
         deadline: float | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.root = repo_root.resolve()
+        # The shell tool's containment: the run's sandbox with the network cut off.
+        self.sandbox = sandbox.for_tools() if sandbox is not None else None
         self.command_timeout = command_timeout
         # time.monotonic() value after which no command may still run.
         self.deadline = deadline
@@ -196,7 +203,9 @@ class RepoTools:
             if limit <= 0:
                 raise ToolError("the step's time is up; no more commands can run")
         env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_ENV}
-        result = proc.run(command, shell=True, cwd=self.root, env=env, timeout=limit)
+        result = proc.run(
+            command, shell=True, cwd=self.root, env=env, timeout=limit, sandbox=self.sandbox
+        )
         output = cut_output(redact(result.output, repo_root=self.root))
         if result.timed_out:
             return f"timed out after {limit:.0f} s (process group killed)\n{output}".rstrip()

@@ -70,7 +70,15 @@ def main(args: argparse.Namespace) -> int:
     ticket = resolve_ticket(TICKET, target)
     ui = make_ui(TICKET)
     try:
-        outcome = run_ticket(ticket, config, ReplayAgent(load_recording(SESSION_FILE)), ui)
+        # The project and the recorded session are exec-auto's own: without a usable sandbox the
+        # demo still runs (and says so plainly), instead of refusing like a real unattended run.
+        outcome = run_ticket(
+            ticket,
+            config,
+            ReplayAgent(load_recording(SESSION_FILE)),
+            ui,
+            allow_unsandboxed=True,
+        )
     finally:
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))

@@ -39,6 +39,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "fix_attempts": getattr(args, "fix_attempts", None),
             "runner": getattr(args, "runner", None),
         },
+        "sandbox": {
+            "mode": getattr(args, "sandbox", None),
+            "network": {"on": True, "off": False}.get(getattr(args, "network", None) or ""),
+        },
         "batch": {
             "parallel": getattr(args, "parallel", None),
             "merge": True if getattr(args, "merge", False) else None,

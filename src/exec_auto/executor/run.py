@@ -24,9 +24,10 @@ from exec_auto.formats.cdd.archive import archive_ticket, restore_command
 from exec_auto.formats.cdd.plan import load_plan
 from exec_auto.formats.cdd.spec import Spec, load_spec, set_spec_status
 from exec_auto.gates.base import GateContext, GateReport, Gates
-from exec_auto.proc import kill_all
+from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
+from exec_auto.sandbox.session import Sandbox, SandboxStatus
 from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion, Progress, Step
 from exec_auto.ticket.progress import load_progress
 from exec_auto.ticket.resolve import TicketRef
@@ -64,7 +65,9 @@ def default_gates(config: Config, plan_dependencies: tuple[str, ...]) -> Gates:
     return make_gates(config.gates, plan_dependencies)
 
 
-def _judge(agent: Agent, ticket: str, root: Path, timeout: float) -> Judge:
+def _judge(
+    agent: Agent, ticket: str, root: Path, timeout: float, sandbox: Sandbox | None = None
+) -> Judge:
     def judge(criterion: Criterion) -> str | None:
         result = agent.run(
             AgentTask(
@@ -75,6 +78,7 @@ def _judge(agent: Agent, ticket: str, root: Path, timeout: float) -> Judge:
                 repo_root=root,
                 kind="judge",
                 timeout=timeout,
+                sandbox=sandbox,
             )
         )
         return result.summary if result.status == "ok" else None
@@ -111,11 +115,41 @@ def run_ticket(
     restart: bool = False,
     gates_factory: Callable[[Config, tuple[str, ...]], Gates] = default_gates,
     should_stop: Callable[[], str | None] | None = None,
+    allow_unsandboxed: bool = False,
 ) -> TicketOutcome:
     """Execute every unfinished step of the ticket, then validate, report and archive.
 
     should_stop (a batch budget) is asked before each step; a reason string stops the run there.
+    Every command the run starts is contained by the run's sandbox (see `exec_auto.sandbox`);
+    without a usable one the run is refused unless `--sandbox off` or allow_unsandboxed (the
+    bundled demo) - then the start message and the report's first line say so.
     """
+    from exec_auto.sandbox.session import open_sandbox
+
+    sandbox, status = open_sandbox(
+        ticket.root, ticket.dir, config.sandbox, allow_unsandboxed=allow_unsandboxed
+    )
+    try:
+        with sandbox_scope(sandbox.for_tools() if sandbox is not None else None):
+            return _run_ticket(
+                ticket, config, agent, ui, restart, gates_factory, should_stop, sandbox, status
+            )
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+
+
+def _run_ticket(
+    ticket: TicketRef,
+    config: Config,
+    agent: Agent,
+    ui: RunUI,
+    restart: bool,
+    gates_factory: Callable[[Config, tuple[str, ...]], Gates],
+    should_stop: Callable[[], str | None] | None,
+    sandbox: Sandbox | None,
+    status: SandboxStatus,
+) -> TicketOutcome:
     root = ticket.root
     plan = load_plan(ticket.plan_path)
     scratch = state_dir(root)
@@ -126,6 +160,7 @@ def run_ticket(
             f"[AUTO] Starting autonomous execution of {ticket.name}: {len(plan.steps)} steps, "
             f"{len(spec.criteria) if spec else 0} acceptance criteria, agent '{agent.name}'{label}"
         )
+        ui.message(f"[AUTO] {status.line()}")
         store, fresh = _prepare_progress(ticket, spec, restart, ui)
         for warning in reconcile(store.progress, plan):
             ui.message(f"[AUTO] {warning}")
@@ -173,6 +208,8 @@ def run_ticket(
             if config.agent.record_file
             else None,
             history=start_history(snapshots, store.progress, plan.steps),
+            sandbox=sandbox,
+            sandbox_status=status,
         )
         try:
             if _execute(env, plan.steps, fresh, should_stop):
@@ -267,7 +304,15 @@ def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
     report = build_report(
         env.store.progress, agent.name, EXIT_ISSUES, str(env.store.path.relative_to(env.root))
     )
+    _containment(report, env)
     return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
+
+
+def _containment(report: Report, env: StepEnv) -> None:
+    """The report states how (or whether) the run was contained."""
+    if env.sandbox_status is not None:
+        report.sandboxed = env.sandbox_status.active
+        report.sandbox = env.sandbox_status.line()
 
 
 def _final_gate(env: StepEnv) -> GateReport:
@@ -311,7 +356,7 @@ def _finish(
     final = _final_gate(env)
     judge = None
     if config.agent.judge and agent.name in JUDGING_BACKENDS:
-        judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout)
+        judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout, env.sandbox)
     if criteria:
         env.ui.message("Validating acceptance criteria")
     store.progress.acceptance_criteria = validate(
@@ -353,6 +398,7 @@ def _report_and_archive(ticket: TicketRef, env: StepEnv, agent: Agent) -> Ticket
         report = build_report(
             store.progress, agent.name, code, str(store.path.relative_to(env.root))
         )
+        _containment(report, env)
         if archived:
             report.archived_to = ticket.moved(archived=True).rel_dir
             report.restore_command = restore_command(ticket)

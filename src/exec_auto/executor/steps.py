@@ -15,6 +15,7 @@ from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
 from exec_auto.redact import redact
+from exec_auto.sandbox.session import Sandbox, SandboxStatus
 from exec_auto.ticket.model import FilesTouched, Step, StepProgress, StepStatus
 
 AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
@@ -38,13 +39,16 @@ class StepEnv:
     recorder: Recorder | None = None
     # Keeps every finished step's tree on a private ref (None: not recorded, e.g. unit tests).
     history: StepHistory | None = None
+    # The run's containment (None with --sandbox off); agent processes run inside it.
+    sandbox: Sandbox | None = None
+    sandbox_status: SandboxStatus | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
     """Run one agent call (never raises for agent failures) and snapshot around it."""
     prompt_file = env.prompt_dir / f"{task.kind}-{task.step_id}-{task.attempt}.md"
     prompt_file.write_text(task.prompt, encoding="utf-8")
-    task = replace(task, prompt_file=prompt_file)
+    task = replace(task, prompt_file=prompt_file, sandbox=env.sandbox)
     before = env.snapshots.take()
     try:
         result = env.agent.run(task)

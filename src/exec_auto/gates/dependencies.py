@@ -209,7 +209,11 @@ def install(env: Environment, requirement: str, timeout: float) -> InstallOutcom
 
 def _install(env: Environment, requirement: str, timeout: float) -> InstallOutcome:
     argv = install_argv(env, requirement)
-    result = proc.run(argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout)
+    # An install needs the network and writes the environment, which the sandbox keeps read-only:
+    # it runs outside, and installs only what exec-auto itself chose (plan or curated table).
+    result = proc.run(
+        argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout, sandbox=None
+    )
     if (
         not result.ok
         and argv[-3:-1] == ["pip", "install"]
@@ -218,7 +222,9 @@ def _install(env: Environment, requirement: str, timeout: float) -> InstallOutco
         # A venv created without pip: let exec-auto's pip install into it.
         target = env.probe().get("executable") or env.python[-1]
         argv = [sys.executable, "-m", "pip", "--python", str(target), "install", requirement]
-        result = proc.run(argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout)
+        result = proc.run(
+            argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout, sandbox=None
+        )
     command = (
         " ".join(argv[:3]) if env.kind in ("poetry", "uv", "pdm") else f"pip install {requirement}"
     )

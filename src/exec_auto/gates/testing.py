@@ -115,6 +115,8 @@ def run_pytest(
             cwd=env.repo_root,
             extra_env={**env.extra_env, "PYTHONPATH": pythonpath},
             timeout=timeout,
+            # The plugin writes its report here, also from inside the sandbox.
+            writable=[workdir],
         )
         events = _read_events(report)
     finally:

@@ -1,0 +1,265 @@
+"""The per-run sandbox: build the policy for one repository and ticket, decide whether to use it.
+
+`open_sandbox` is called once at the start of a run. It probes the backends for real, builds the
+policy (private HOME and TMPDIR in a fresh folder, the project's environment exposed read-only
+wherever it lives) and returns a `Sandbox` - or, with `--sandbox off` or for the bundled demo,
+none, together with a `SandboxStatus` line that the start message and the report print verbatim.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from exec_auto.errors import ExecAutoError
+from exec_auto.sandbox.backend import SandboxBackend, first_usable
+from exec_auto.sandbox.policy import BASE_ENV_ALLOW, SandboxPolicy
+
+if TYPE_CHECKING:
+    from exec_auto.config import SandboxConfig
+
+# Directories never searched for .env files (huge, and never the project's own configuration).
+_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox"})
+_ENV_SCAN_LIMIT = 20_000
+# Places that hold live credentials or control sockets on a typical Linux machine: a socket on a
+# read-only mount still accepts connections (docker = root, tmux = a shell, ssh-agent = your keys).
+_SECRET_PLACES = ("/run/user", "/var/run/docker.sock", "/run/docker.sock", "/run/podman")
+_SECRET_GLOBS = ("/tmp/ssh-*", "/tmp/tmux-*", "/tmp/.X11-unix", "/tmp/screen*", "/run/screen")
+# Tools an agent or a gate commonly starts; if one lives under a hidden HOME it is exposed.
+_TOOLS = ("python3", "python", "poetry", "uv", "pdm", "hatch", "node", "npm", "npx", "git")
+
+
+class SandboxUnavailableError(ExecAutoError):
+    """A sandbox was required (or left to auto) but no backend works on this machine."""
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether this run is contained, by what, and if not, why - one line for humans."""
+
+    active: bool
+    backend: str | None
+    reason: str = ""
+    agent_network: bool = True
+    tools_network: bool = False
+
+    def line(self) -> str:
+        """The start message's and the report's first line about containment."""
+        if self.active:
+            net = (
+                f"network {'on' if self.agent_network else 'off'} for agent CLIs, "
+                f"{'on' if self.tools_network else 'off'} for gates and shell tools"
+            )
+            return (
+                f"Sandbox: {self.backend} - repository writable, .git/ and the ticket read-only, "
+                f"rest of the filesystem read-only, HOME and .env hidden, {net}"
+            )
+        return f"NO SANDBOX: {self.reason} - the agent and the gates ran with your full user rights"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """One run's containment: the policy for agent processes, and the backend enforcing it."""
+
+    policy: SandboxPolicy
+    backend: SandboxBackend
+    tools_network: bool = False
+    run_dir: Path | None = field(default=None, compare=False)
+
+    def for_tools(self) -> Sandbox:
+        """The variant for gates, verify commands and the API backends' shell tool."""
+        return replace(self, policy=self.policy.with_network(self.tools_network))
+
+    def with_policy(self, policy: SandboxPolicy) -> Sandbox:
+        """The same backend with another policy (derived from this one)."""
+        return replace(self, policy=policy)
+
+    def command(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        source_env: Mapping[str, str],
+        explicit_env: Mapping[str, str] | None = None,
+        writable: Iterable[Path] = (),
+    ) -> tuple[list[str], dict[str, str]]:
+        """The wrapped argv and the filtered environment for one contained command."""
+        policy = self.policy.with_writable(*writable)
+        env = policy.environment(source_env, explicit_env)
+        return self.backend.wrap(policy, argv, cwd.resolve()), env
+
+    def close(self) -> None:
+        """Remove the run's private HOME and TMPDIR."""
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _homes() -> list[Path]:
+    """The user's HOME as the environment says, and as the password database says."""
+    homes = []
+    env_home = os.environ.get("HOME")
+    if env_home:
+        homes.append(Path(env_home).resolve())
+    try:
+        db = Path(pwd.getpwuid(os.getuid()).pw_dir).resolve()
+    except KeyError:
+        db = None
+    if db is not None and db not in homes and db != Path("/"):
+        homes.append(db)
+    return homes
+
+
+def _env_files(root: Path) -> list[Path]:
+    """The repository's .env* files and folders, at any depth (skipping .git, envs, node_modules)."""
+    found: list[Path] = []
+    seen = 0
+    for folder, dirs, files in os.walk(root):
+        seen += len(files) + len(dirs)
+        if seen > _ENV_SCAN_LIMIT:
+            # A huge tree: the top level is where real projects keep .env files.
+            found += [p for p in root.iterdir() if p.name.startswith(".env")]
+            return sorted(set(found))
+        keep = []
+        for name in dirs:
+            if name.startswith(".env"):
+                found.append(Path(folder) / name)
+            elif name not in _SKIP_DIRS:
+                keep.append(name)
+        dirs[:] = keep
+        found += [Path(folder) / n for n in files if n.startswith(".env")]
+    return sorted(found)
+
+
+def _prefix_of(executable: Path) -> Path:
+    """The installation prefix of an executable (the folder above its bin/)."""
+    real = executable.resolve()
+    return real.parent.parent if real.parent.name in ("bin", "Scripts") else real.parent
+
+
+def _venv_base(prefix: Path) -> Path | None:
+    """The base interpreter's prefix of a virtualenv (pyvenv.cfg's `home`), e.g. a pyenv version."""
+    cfg = prefix / "pyvenv.cfg"
+    try:
+        lines = cfg.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip():
+            return Path(value.strip()).resolve().parent
+    return None
+
+
+def environment_paths(root: Path, project_envs: Iterable[Path] = ()) -> list[Path]:
+    """Every place the project's and exec-auto's Python (and common tools) live, resolved."""
+    paths: list[Path] = []
+
+    def add(path: Path | None) -> None:
+        if path is not None and path.exists() and path.resolve() not in paths:
+            paths.append(path.resolve())
+
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix):
+        add(Path(prefix))
+    for env in (*project_envs, *(Path(os.environ[v]) for v in ("VIRTUAL_ENV",) if v in os.environ)):
+        add(env)
+        add(_venv_base(env))
+    add(_venv_base(Path(sys.prefix)))
+    for tool in _TOOLS:
+        found = shutil.which(tool)
+        if found:
+            add(_prefix_of(Path(found)))
+    pyenv = os.environ.get("PYENV_ROOT")
+    add(Path(pyenv) if pyenv else None)
+    return paths
+
+
+def build_policy(
+    root: Path,
+    ticket_dir: Path | None,
+    config: SandboxConfig,
+    run_dir: Path,
+    project_envs: Iterable[Path] = (),
+) -> SandboxPolicy:
+    """The policy for one run in `root`; private folders are created under run_dir."""
+    root = root.resolve()
+    home, tmp = run_dir / "home", run_dir / "tmp"
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    readonly = [root / ".git"]
+    if ticket_dir is not None:
+        readonly.append(ticket_dir.resolve())
+    # The project's in-repo environment: visible, usable, but not changeable by the agent.
+    readonly += [root / name for name in (".venv", "venv") if (root / name / "bin").is_dir()]
+    readonly += [Path(p).resolve() for p in config.readonly]
+    hidden: list[Path] = []
+    homes = [h for h in _homes() if h != root]
+    if not config.show_home:
+        hidden += homes
+    hidden += [Path(p) for p in _SECRET_PLACES if os.path.lexists(p)]
+    hidden += [p for pattern in _SECRET_GLOBS for p in sorted(Path("/").glob(pattern.lstrip("/")))]
+    agent_socket = os.environ.get("SSH_AUTH_SOCK")
+    if agent_socket and os.path.exists(agent_socket):
+        hidden.append(Path(agent_socket).parent)
+    if not config.dotenv:
+        hidden += _env_files(root)
+    exposed = [
+        p
+        for p in (*environment_paths(root, project_envs), *(Path(e) for e in config.expose))
+        if any(p.is_relative_to(h) for h in hidden)
+    ]
+    extra = os.environ.get("EXEC_AUTO_SANDBOX_WRITABLE", "")
+    writable = [Path(p).resolve() for p in (*config.writable, *extra.split(os.pathsep)) if p]
+    return SandboxPolicy(
+        root=root,
+        home=home,
+        tmp=tmp,
+        readonly=tuple(dict.fromkeys(readonly)),
+        hidden=tuple(dict.fromkeys(hidden)),
+        exposed=tuple(dict.fromkeys(p.resolve() for p in exposed)),
+        writable=tuple(writable),
+        network=config.network,
+        env_allow=tuple(dict.fromkeys((*BASE_ENV_ALLOW, *config.env))),
+    )
+
+
+def sandbox_status(config: SandboxConfig) -> tuple[SandboxBackend | None, SandboxStatus]:
+    """Which backend this run would use, or why none (without creating anything)."""
+    if config.mode == "off":
+        return None, SandboxStatus(False, None, "--sandbox off")
+    backend, reasons = first_usable()
+    if backend is None:
+        return None, SandboxStatus(False, None, "no usable sandbox (" + "; ".join(reasons) + ")")
+    return backend, SandboxStatus(True, backend.name, "", config.network, config.tools_network)
+
+
+def open_sandbox(
+    root: Path,
+    ticket_dir: Path | None,
+    config: SandboxConfig,
+    *,
+    allow_unsandboxed: bool = False,
+    project_envs: Iterable[Path] = (),
+) -> tuple[Sandbox | None, SandboxStatus]:
+    """The run's Sandbox (None when off), its status line; refuses an uncontained unattended run.
+
+    allow_unsandboxed is for runs whose code is exec-auto's own (the bundled demo): they go ahead
+    without a sandbox and say so, instead of refusing.
+    """
+    backend, status = sandbox_status(config)
+    if backend is None:
+        if config.mode == "on" or (config.mode == "auto" and not allow_unsandboxed):
+            raise SandboxUnavailableError(
+                f"refusing an unattended run without a sandbox: {status.reason}",
+                hint="install bubblewrap (apt-get install bubblewrap), or pass --sandbox off "
+                '(or [tool.exec-auto.sandbox] mode = "off") to run with your full user rights',
+            )
+        return None, status
+    run_dir = Path(tempfile.mkdtemp(prefix="exec-auto-sandbox-"))
+    policy = build_policy(root, ticket_dir, config, run_dir, project_envs)
+    return Sandbox(policy, backend, config.tools_network, run_dir), status
