@@ -22,6 +22,7 @@ COMMANDS = {
     "demo": "exec_auto.commands.demo_cmd",
     "diff": "exec_auto.commands.diff_cmd",
     "prune": "exec_auto.commands.prune_cmd",
+    "batch-report": "exec_auto.commands.batch_report_cmd",
 }
 
 
@@ -115,6 +116,20 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--restart", action="store_true", help="start over (old progress.yaml kept as a backup)"
     )
+    j = p.add_argument_group("job unit (one ticket on its own branch, for CI)")
+    j.add_argument(
+        "--branch",
+        metavar="BRANCH",
+        help="work on this branch in a worktree (default exec-auto/<ticket>)",
+    )
+    j.add_argument(
+        "--push",
+        metavar="REMOTE",
+        help="fetch the branch from REMOTE first (resume), push it and its step refs after each step",
+    )
+    j.add_argument(
+        "--result-file", dest="result_file", metavar="FILE", help="write the job's result JSON here"
+    )
     b = p.add_argument_group("batch")
     b.add_argument(
         "--parallel", type=int, metavar="N", help="tickets at once, each in its own git worktree"
@@ -182,7 +197,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "directory", nargs="?", help="where to create the example (default: a new temp dir)"
     )
+    _add_batch_report(sub)
     return parser
+
+
+def _add_batch_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser(
+        "batch-report", help="build the batch report from job result files (a CI fan-in)"
+    )
+    report.add_argument(
+        "--from", dest="source", required=True, metavar="DIR", help="folder with result files"
+    )
+    report.add_argument("--out", metavar="DIR", help="where to write it (default: DIR)")
+    report.add_argument(
+        "--format", default="md,json", metavar="LIST", help="md,json (default both)"
+    )
+    report.add_argument(
+        "--strict", action="store_true", help="exit with the batch's code instead of 0"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

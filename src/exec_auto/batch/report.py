@@ -14,15 +14,15 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from exec_auto.atomicio import atomic_write_text
+from exec_auto.batch.result import ERROR, INTERRUPTED, NOT_STARTED, JobResult
+from exec_auto.clock import parse_iso
 from exec_auto.proc import git
 from exec_auto.repo import git_dir
-from exec_auto.report import Report
 from exec_auto.usage import Usage
 
 SEVERITIES = ("high", "medium", "low")
-NOT_STARTED = "not_started"
-ERROR = "error"
-INTERRUPTED = "interrupted"
+META_FILE = "batch.json"
+__all__ = ["ERROR", "INTERRUPTED", "NOT_STARTED", "BatchMeta", "BatchReport", "BatchRow"]
 
 
 def _no_issues() -> dict[str, int]:
@@ -75,28 +75,95 @@ class BatchReport(BaseModel):
     parallel: int
     base_commit: str | None = None
     budget: dict[str, object]
+    stopped: str | None = None
     exit_code: int
     tickets: list[BatchRow]
     totals: BatchTotals
 
 
-def row_from_report(report: Report, duration: float | None) -> BatchRow:
-    """A row from a ticket's completion report (duration: this batch's wall time for it)."""
+class BatchMeta(BaseModel):
+    """What a batch knows beyond its result files (batch.json): how it ran, merges, budget.
+
+    A CI fan-in has only the result files; then the times come from the results themselves.
+    """
+
+    started_at: str | None = None
+    completed_at: str | None = None
+    wall_seconds: float | None = None
+    mode: str = "results"
+    parallel: int = 1
+    base_commit: str | None = None
+    budget: dict[str, object] = Field(default_factory=dict)
+    # Ticket order of the batch (rows follow it; tickets not in it come after, by name).
+    order: list[str] = Field(default_factory=list)
+    # ticket -> merged?, and a note from the merge (conflict, tests failed after merging).
+    merged: dict[str, bool] = Field(default_factory=dict)
+    merge_notes: dict[str, str] = Field(default_factory=dict)
+    # Why the batch stopped early (a usage limit past --deadline, an interrupt), if it did.
+    stopped: str | None = None
+    interrupted: bool = False
+
+
+def row_from_result(result: JobResult) -> BatchRow:
+    """A ticket's row, from its result file."""
     issues = _no_issues()
-    for issue in report.issues:
+    for issue in result.issues:
         issues[issue.severity] = issues.get(issue.severity, 0) + 1
-    counts = report.step_counts
     return BatchRow(
-        ticket=report.ticket,
-        status=report.status,
-        exit_code=report.exit_code,
-        steps_done=counts.get("completed", 0) + counts.get("completed_with_warning", 0),
-        steps_total=len(report.steps),
+        ticket=result.ticket,
+        status=result.status,
+        exit_code=result.exit_code,
+        steps_done=result.steps_done,
+        steps_total=result.steps_total,
         issues=issues,
-        criteria_met=sum(1 for c in report.acceptance_criteria if c.status == "met"),
-        criteria_total=len(report.acceptance_criteria),
-        duration_seconds=round(duration, 1) if duration is not None else report.duration_seconds,
-        usage=report.usage,
+        criteria_met=sum(1 for c in result.criteria if c.status == "met"),
+        criteria_total=len(result.criteria),
+        duration_seconds=result.timings.duration_seconds,
+        usage=result.usage,
+        branch=result.refs.branch,
+        worktree_kept=result.refs.worktree_kept,
+        report_path=result.report_path,
+        note=result.note,
+    )
+
+
+def _span(results: list[JobResult]) -> tuple[str | None, str | None, float | None]:
+    starts = [r.timings.started_at for r in results if r.timings.started_at]
+    ends = [r.timings.completed_at for r in results if r.timings.completed_at]
+    first, last = (min(starts) if starts else None), (max(ends) if ends else None)
+    a, b = parse_iso(first or ""), parse_iso(last or "")
+    return first, last, round((b - a).total_seconds(), 1) if a and b else None
+
+
+def assemble(results: list[JobResult], meta: BatchMeta) -> BatchReport:
+    """The batch report from result files (and batch.json when the batch wrote one)."""
+    rank = {name: i for i, name in enumerate(meta.order)}
+    ordered = sorted(results, key=lambda r: (rank.get(r.ticket, len(rank)), r.ticket))
+    rows = []
+    for result in ordered:
+        row = row_from_result(result)
+        if result.ticket in meta.merged:
+            row.merged = meta.merged[result.ticket]
+        elif row.branch and meta.merged:
+            row.merged = False
+        extra = meta.merge_notes.get(result.ticket)
+        if extra:
+            row.note = "; ".join(n for n in (row.note, extra) if n)
+        rows.append(row)
+    first, last, span = _span(results)
+    codes = [r.exit_code for r in rows] or [0]
+    return BatchReport(
+        started_at=meta.started_at or first or "",
+        completed_at=meta.completed_at or last or "",
+        wall_seconds=meta.wall_seconds if meta.wall_seconds is not None else (span or 0.0),
+        mode=meta.mode,
+        parallel=meta.parallel,
+        base_commit=meta.base_commit,
+        budget=meta.budget,
+        stopped=meta.stopped,
+        exit_code=130 if meta.interrupted else max(codes),
+        tickets=rows,
+        totals=totals(rows),
     )
 
 
@@ -164,6 +231,8 @@ def render_markdown(report: BatchReport) -> str:
         + "  ",
         f"**Exit code:** {report.exit_code} (the worst of the tickets')  ",
     ]
+    if report.stopped:
+        lines.append(f"**Stopped early:** {report.stopped}  ")
     if budget.get("usd") is not None or budget.get("seconds") is not None:
         lines.append(
             f"**Budget:** ${budget.get('spent_usd', 0):.2f} of "
@@ -253,6 +322,8 @@ def render_summary(report: BatchReport) -> str:
     ]
     if report.budget.get("exhausted"):
         lines.append(f"  budget: {report.budget['exhausted']}")
+    if report.stopped:
+        lines.append(f"  stopped early: {report.stopped}")
     lines += [f"  {r.ticket}: {r.note}" for r in report.tickets if r.note]
     return "\n".join(lines)
 

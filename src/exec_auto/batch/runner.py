@@ -9,8 +9,6 @@ worst of the tickets' (130 when interrupted).
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import sys
 import threading
 import time
@@ -20,21 +18,23 @@ from pathlib import Path
 
 from exec_auto.batch.budget import BatchBudget
 from exec_auto.batch.interrupt import InterruptibleAgent, InterruptibleGates
+from exec_auto.batch.job import JobEnv, JobSpec, keep_report, run_job
 from exec_auto.batch.merge import MergeRequest, merge_branches
 from exec_auto.batch.report import (
     ERROR,
     INTERRUPTED,
+    META_FILE,
     NOT_STARTED,
+    BatchMeta,
     BatchReport,
-    BatchRow,
+    assemble,
     default_report_dir,
     render_summary,
-    row_from_report,
-    totals,
     write_batch_report,
 )
+from exec_auto.batch.result import RESULTS_DIR, JobResult, result_from_report, write_result
 from exec_auto.batch.view import BatchView, TicketWatch
-from exec_auto.batch.worktree import Worktrees
+from exec_auto.batch.worktree import Worktrees, branch_name
 from exec_auto.clock import now_iso
 from exec_auto.config import Config
 from exec_auto.errors import (
@@ -47,7 +47,6 @@ from exec_auto.errors import (
 from exec_auto.executor.ui import use_color
 from exec_auto.gates.base import Gates
 from exec_auto.proc import kill_all
-from exec_auto.report import Report
 from exec_auto.ticket.resolve import TicketRef
 
 # Statuses whose branch --merge takes: the run reached its report (not stopped or interrupted).
@@ -68,6 +67,16 @@ class _Batch:
     report_dir: Path
     worktrees: Worktrees | None = None
 
+    def result_file(self, ticket: str) -> Path:
+        """Where this batch keeps a ticket's result file."""
+        return self.report_dir / RESULTS_DIR / f"{ticket}.json"
+
+    def gates(self, config: Config, dependencies: tuple[str, ...]) -> Gates:
+        """The executor's gates, made interruptible from the main thread."""
+        from exec_auto.executor.run import default_gates
+
+        return InterruptibleGates(default_gates(config, dependencies), self.interrupted)
+
 
 def _unique(tickets: list[TicketRef]) -> list[TicketRef]:
     by_name: dict[str, TicketRef] = {}
@@ -76,174 +85,133 @@ def _unique(tickets: list[TicketRef]) -> list[TicketRef]:
     return list(by_name.values())
 
 
-def _row(ticket: str, status: str, exit_code: int, note: str | None) -> BatchRow:
-    return BatchRow(ticket=ticket, status=status, exit_code=exit_code, note=note)
+def _skipped(ticket: str, status: str, exit_code: int, note: str | None) -> JobResult:
+    return JobResult(ticket=ticket, status=status, exit_code=exit_code, note=note)
 
 
-def _with_progress(row: BatchRow, ticket: TicketRef) -> BatchRow:
-    """Fill steps, issues and spend from progress.yaml, for runs that ended without a report."""
-    from exec_auto.report import build_report
-    from exec_auto.ticket.progress import peek_progress
-
-    # Read-only: a report row must never move or clean up the ticket's files.
-    progress = peek_progress(ticket.progress_path)
-    if progress is None:
-        return row
-    partial = row_from_report(build_report(progress, "", row.exit_code, ""), row.duration_seconds)
-    return partial.model_copy(update={"status": row.status, "note": row.note})
-
-
-def _keep_report(paths: tuple[Path, Path], folder: Path) -> str:
-    """Copy the ticket's report into the batch folder (a worktree may be removed afterwards)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in paths:
-        shutil.copy2(path, folder / path.name)
-    return str(folder / paths[0].name)
-
-
-def _execute(b: _Batch, ticket: TicketRef, watch: TicketWatch, lock_root: Path | None) -> BatchRow:
-    """Run one ticket to a row; nothing but a batch-wide interrupt escapes."""
+def _execute(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> JobResult:
+    """Run one ticket in the current tree to a result; nothing but a batch interrupt escapes."""
     from exec_auto.agents.registry import create_agent
-    from exec_auto.executor.lock import TicketLock
-    from exec_auto.executor.run import default_gates, run_ticket
-    from exec_auto.repo import state_dir
-
-    def gates(config: Config, dependencies: tuple[str, ...]) -> Gates:
-        return InterruptibleGates(default_gates(config, dependencies), b.interrupted)
+    from exec_auto.batch.job import result_from_progress, step_seconds
+    from exec_auto.executor.run import run_ticket
 
     watch.begin()
     started = time.monotonic()
     try:
         agent = InterruptibleAgent(create_agent(b.config.agent), b.interrupted)
-        with contextlib.ExitStack() as stack:
-            if lock_root is not None:
-                # A worktree run also holds the ticket's lock in the main tree, so a single
-                # `exec-auto run` of the same ticket there cannot run alongside it.
-                stack.enter_context(TicketLock(state_dir(lock_root), ticket.name))
-            outcome = run_ticket(
-                ticket,
-                b.config,
-                agent,
-                watch,
-                restart=b.restart,
-                gates_factory=gates,
-                should_stop=b.budget.exhausted,
-            )
+        outcome = run_ticket(
+            ticket,
+            b.config,
+            agent,
+            watch,
+            restart=b.restart,
+            gates_factory=b.gates,
+            should_stop=b.budget.exhausted,
+        )
     except (Interrupted, KeyboardInterrupt):
         b.interrupted.set()
-        row = _row(ticket.name, INTERRUPTED, EXIT_INTERRUPTED, "progress saved; rerun to resume")
-        row.duration_seconds = round(time.monotonic() - started, 1)
-        row = _with_progress(row, ticket)
+        result = result_from_progress(
+            ticket, INTERRUPTED, EXIT_INTERRUPTED, "progress saved; rerun to resume"
+        )
+        result.timings.duration_seconds = round(time.monotonic() - started, 1)
     except ExecAutoError as exc:
         note = exc.one_line() + (f" (hint: {exc.hint})" if exc.hint else "")
-        row = _row(ticket.name, ERROR, exc.exit_code, note)
+        result = _skipped(ticket.name, ERROR, exc.exit_code, note)
     except Exception as exc:  # one ticket's crash must not end the batch: record it, go on
-        row = _row(
+        result = _skipped(
             ticket.name, ERROR, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
         )
     else:
-        row = row_from_report(outcome.report, time.monotonic() - started)
-        row.report_path = _keep_report(outcome.report_paths, b.report_dir / ticket.name)
-    watch.end(row.status)
-    b.view.note(f"[{ticket.name}] {row.status} (exit {row.exit_code})" + _suffix(row))
-    return row
+        result = result_from_report(outcome.report, time.monotonic() - started)
+        result.timings.steps = step_seconds(outcome.ticket)
+        result.report_path = keep_report(outcome.report_paths, b.report_dir / ticket.name)
+    result.timings.completed_at = now_iso()
+    _done(b, watch, result)
+    write_result(result, b.result_file(ticket.name))
+    return result
 
 
-def _suffix(row: BatchRow) -> str:
-    return f": {row.note}" if row.note and row.status in (ERROR, NOT_STARTED) else ""
+def _done(b: _Batch, watch: TicketWatch, result: JobResult) -> None:
+    watch.end(result.status)
+    b.view.note(
+        f"[{result.ticket}] {result.status} (exit {result.exit_code})"
+        + (f": {result.note}" if result.note and result.status in (ERROR, NOT_STARTED) else "")
+    )
 
 
-def _gate(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> BatchRow | None:
-    """A not_started row when the batch is interrupted or its budget spent, else None."""
+def _gate(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> JobResult | None:
+    """A not_started result when the batch is interrupted or its budget spent, else None."""
     if b.interrupted.is_set():
         watch.end(NOT_STARTED)
-        return _row(ticket.name, NOT_STARTED, EXIT_INTERRUPTED, "batch interrupted first")
-    reason = b.budget.exhausted()
-    if reason:
+        result = _skipped(ticket.name, NOT_STARTED, EXIT_INTERRUPTED, "batch interrupted first")
+    else:
+        reason = b.budget.exhausted()
+        if not reason:
+            return None
         watch.end(NOT_STARTED)
         # Exit 1, not 2: nothing is wrong with the ticket, the batch just has work left.
-        return _row(ticket.name, NOT_STARTED, EXIT_ISSUES, reason)
-    return None
+        result = _skipped(ticket.name, NOT_STARTED, EXIT_ISSUES, reason)
+    write_result(result, b.result_file(ticket.name))
+    return result
 
 
-def _serial(b: _Batch, tickets: list[TicketRef]) -> list[BatchRow]:
-    rows: list[BatchRow] = []
+def _serial(b: _Batch, tickets: list[TicketRef]) -> list[JobResult]:
+    results: list[JobResult] = []
     for ticket in tickets:
         watch = b.view.watches[ticket.name]
         try:
-            rows.append(_gate(b, ticket, watch) or _execute(b, ticket, watch, None))
+            results.append(_gate(b, ticket, watch) or _execute(b, ticket, watch))
         except KeyboardInterrupt:  # Ctrl-C outside run_ticket (between tickets)
             b.interrupted.set()
-            rows.append(_row(ticket.name, NOT_STARTED, EXIT_INTERRUPTED, "batch interrupted first"))
-    return rows
+            results.append(
+                _skipped(ticket.name, NOT_STARTED, EXIT_INTERRUPTED, "batch interrupted first")
+            )
+    return results
 
 
-def _earlier_row(local: TicketRef, branch: str) -> BatchRow:
-    """The row of a ticket an earlier batch already finished (and archived) on its branch."""
-    path = local.moved(archived=True).dir / "report.json"
-    note = f"finished by an earlier batch; git branch -D {branch} to run it again"
-    try:
-        row = row_from_report(Report.model_validate_json(path.read_text(encoding="utf-8")), None)
-    except (OSError, ValueError):
-        return _row(local.name, ERROR, 2, f"archived on {branch} without a readable report.json")
-    row.note = note
-    # The worktree goes away again; `git show <branch>:<path>` prints the report.
-    row.report_path = f"{branch}:{local.moved(archived=True).rel_dir}/report.md"
-    return row
-
-
-def _in_worktree(b: _Batch, ticket: TicketRef) -> BatchRow:
-    """Prepare the ticket's worktree, run it there, commit the result, clean up."""
+def _in_worktree(b: _Batch, ticket: TicketRef) -> JobResult:
+    """Run the ticket as a job unit: its own worktree and branch, checkpoints, a result file."""
     assert b.worktrees is not None
     watch = b.view.watches[ticket.name]
     gated = _gate(b, ticket, watch)
     if gated is not None:
         return gated
     watch.begin("preparing")
-    try:
-        wt = b.worktrees.prepare(ticket.name)
-    except ExecAutoError as exc:
-        watch.end(ERROR)
-        note = exc.one_line() + (f" (hint: {exc.hint})" if exc.hint else "")
-        b.view.note(f"[{ticket.name}] error: {note}")
-        return _row(ticket.name, ERROR, exc.exit_code, note)
-    local = TicketRef(ticket.name, wt.project_root(b.worktrees.rel))
-    if not local.dir.is_dir() and local.moved(archived=True).dir.is_dir():
-        row = _earlier_row(local, wt.branch)
-        watch.end(row.status)
-    else:
-        row = _execute(b, local, watch, b.root)
-    # Interrupted work stays uncommitted in its worktree: the next batch resumes it right there.
-    done = b.worktrees.finish(wt, None if row.status == INTERRUPTED else row.status)
-    row.branch = done.branch
-    if done.kept is not None:
-        row.worktree_kept = str(done.kept)
-        if row.status == INTERRUPTED:
-            row.note = "progress saved in its worktree; rerun the same command to resume"
-        else:
-            row.note = "; ".join(n for n in (row.note, f"worktree kept, {done.note}") if n)
-    elif done.note:
-        row.note = "; ".join(n for n in (row.note, done.note) if n)
-    return row
+    env = JobEnv(
+        worktrees=b.worktrees,
+        ui=watch,
+        interrupted=b.interrupted,
+        should_stop=b.budget.exhausted,
+        wrap_agent=lambda agent: InterruptibleAgent(agent, b.interrupted),  # type: ignore[arg-type]
+        gates_factory=b.gates,
+        report_copy_dir=b.report_dir / ticket.name,
+    )
+    spec = JobSpec(ticket, branch_name(ticket.name), result_file=None, restart=b.restart)
+    result = run_job(spec, b.config, env)
+    _done(b, watch, result)
+    write_result(result, b.result_file(ticket.name))
+    return result
 
 
-def _safe_in_worktree(b: _Batch, ticket: TicketRef) -> BatchRow:
+def _safe_in_worktree(b: _Batch, ticket: TicketRef) -> JobResult:
     try:
         return _in_worktree(b, ticket)
-    except Exception as exc:  # a worker must always hand back a row
-        return _row(
+    except Exception as exc:  # a worker must always hand back a result
+        result = _skipped(
             ticket.name, ERROR, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
         )
+        write_result(result, b.result_file(ticket.name))
+        return result
 
 
-def _parallel(b: _Batch, tickets: list[TicketRef], workers: int) -> list[BatchRow]:
+def _parallel(b: _Batch, tickets: list[TicketRef], workers: int) -> list[JobResult]:
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="exec-auto") as pool:
         futures = [pool.submit(_safe_in_worktree, b, t) for t in tickets]
         _wait_all(b, futures)
     return [f.result() for f in futures]
 
 
-def _wait_all(b: _Batch, futures: list[Future[BatchRow]]) -> None:
+def _wait_all(b: _Batch, futures: list[Future[JobResult]]) -> None:
     """Wait for the workers; on Ctrl-C tell them to stop and kill every child they are waiting on."""
     pending = set(futures)
     while pending:
@@ -257,21 +225,16 @@ def _wait_all(b: _Batch, futures: list[Future[BatchRow]]) -> None:
             kill_all()
 
 
-def _merge(b: _Batch, rows: list[BatchRow]) -> None:
+def _merge(b: _Batch, results: list[JobResult], meta: BatchMeta) -> None:
     requests = [
-        MergeRequest(r.ticket, r.branch, r.status)
-        for r in rows
-        if r.branch and r.status in MERGEABLE and r.worktree_kept is None
+        MergeRequest(r.ticket, r.refs.branch, r.status)
+        for r in results
+        if r.refs.branch and r.status in MERGEABLE and r.refs.worktree_kept is None
     ]
-    by_ticket = {r.ticket: r for r in rows}
-    for result in merge_branches(b.root, requests):
-        row = by_ticket[result.ticket]
-        row.merged = result.merged
-        if result.note:
-            row.note = "; ".join(n for n in (row.note, result.note) if n)
-    for row in rows:
-        if row.branch and row.merged is None:
-            row.merged = False
+    for outcome in merge_branches(b.root, requests):
+        meta.merged[outcome.ticket] = outcome.merged
+        if outcome.note:
+            meta.merge_notes[outcome.ticket] = outcome.note
 
 
 def _print_summary(report: BatchReport, md: Path) -> None:
@@ -310,28 +273,37 @@ def run_batch(tickets: list[TicketRef], config: Config, *, restart: bool = False
     view.note(f"[AUTO] Batch of {len(tickets)} ticket(s), {how}; report folder: {report_dir}")
     try:
         if parallel:
-            rows = _parallel(b, tickets, min(config.batch.parallel, len(tickets)))
+            results = _parallel(b, tickets, min(config.batch.parallel, len(tickets)))
         else:
-            rows = _serial(b, tickets)
+            results = _serial(b, tickets)
     finally:
         view.close()
-    if config.batch.merge and parallel and not interrupted.is_set():
-        _merge(b, rows)
-    elif config.batch.merge and not parallel:
-        print("[AUTO] --merge applies to --parallel runs: this batch worked in the current tree")
-    exit_code = EXIT_INTERRUPTED if interrupted.is_set() else max(r.exit_code for r in rows)
-    report = BatchReport(
+    meta = BatchMeta(
         started_at=started_at,
-        completed_at=now_iso(),
-        wall_seconds=round(budget.elapsed(), 1),
         mode="parallel" if parallel else "serial",
         parallel=config.batch.parallel if parallel else 1,
         base_commit=base,
-        budget=budget.as_dict(),
-        exit_code=exit_code,
-        tickets=rows,
-        totals=totals(rows),
+        order=[t.name for t in tickets],
+        interrupted=interrupted.is_set(),
     )
+    if config.batch.merge and parallel and not interrupted.is_set():
+        _merge(b, results, meta)
+    elif config.batch.merge and not parallel:
+        print("[AUTO] --merge applies to --parallel runs: this batch worked in the current tree")
+    meta.completed_at = now_iso()
+    meta.wall_seconds = round(budget.elapsed(), 1)
+    meta.budget = budget.as_dict()
+    write_meta(meta, report_dir)
+    report = assemble(results, meta)
     md, _ = write_batch_report(report, report_dir)
     _print_summary(report, md)
-    return exit_code
+    return report.exit_code
+
+
+def write_meta(meta: BatchMeta, folder: Path) -> Path:
+    """batch.json: what `batch-report --from` needs besides the result files."""
+    from exec_auto.atomicio import atomic_write_text
+
+    path = folder / META_FILE
+    atomic_write_text(path, meta.model_dump_json(indent=2) + "\n")
+    return path

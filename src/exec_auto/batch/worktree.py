@@ -136,10 +136,20 @@ class Worktrees:
                 hint=f"commit the ticket first (git add {rel} && git commit), or run without --parallel",
             )
 
-    def prepare(self, ticket: str) -> Worktree:
-        """The ticket's worktree: reused if one is left from an earlier batch, else made now."""
+    def checked_out(self, ticket: str, branch: str) -> Path | None:
+        """The ticket's worktree if one is registered with branch checked out, else None."""
         path = self.base_dir / ticket
-        branch = branch_name(ticket)
+        with self._serialised():
+            ref = self._registered().get(path.resolve())
+        return path if ref == f"refs/heads/{branch}" else None
+
+    def prepare(self, ticket: str, branch: str | None = None) -> Worktree:
+        """The ticket's worktree: reused if one is left from an earlier batch, else made now.
+
+        branch defaults to `exec-auto/<ticket>`.
+        """
+        path = self.base_dir / ticket
+        branch = branch or branch_name(ticket)
         with self._serialised():
             git("worktree", "prune", cwd=self.root)
             registered = self._registered()

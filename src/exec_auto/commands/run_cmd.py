@@ -93,6 +93,11 @@ def run_one(ticket: TicketRef, config: Config, *, restart: bool = False) -> int:
     return outcome.exit_code
 
 
+def _job_mode(args: argparse.Namespace) -> bool:
+    """True when a job-unit flag (--branch, --push, --result-file) was given."""
+    return any(getattr(args, k, None) for k in ("branch", "push", "result_file"))
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the selected tickets; the exit code is the worst of theirs."""
     signal.signal(signal.SIGTERM, _sigterm)
@@ -106,6 +111,10 @@ def main(args: argparse.Namespace) -> int:
         raise ExecAutoError(
             "--record takes one ticket at a time", hint="run the tickets separately"
         )
+    if _job_mode(args):
+        from exec_auto.commands.job_cmd import run_job_command
+
+        return run_job_command(args, tickets, config)
     if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
         return run_one(tickets[0], config, restart=args.restart)
     from exec_auto.batch.runner import run_batch

@@ -1,0 +1,1 @@
+"""Scale-out: generators for CI engines (GitHub Actions, Kubernetes) around the job unit."""
