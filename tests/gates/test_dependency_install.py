@@ -65,12 +65,13 @@ def test_missing_module_named_by_the_plan_is_installed_and_the_rerun_passes(
 def test_table_maps_import_names_even_when_a_conftest_stops_pytest_starting(
     demo: Path, context: Callable[..., GateContext], wheelhouse: Callable[[str, str], None]
 ) -> None:
-    wheelhouse("PyYAML", "yaml")
-    write(demo, "tests/conftest.py", "import yaml\n\nVALUE = yaml.VALUE\n")
+    # PIL, not yaml: the test extras' kubernetes-validate brings PyYAML into the shared environment.
+    wheelhouse("Pillow", "PIL")
+    write(demo, "tests/conftest.py", "import PIL\n\nVALUE = PIL.VALUE\n")
     ctx = context(demo, ("tests/conftest.py",))
     report = PythonGates(ctx.config).after_step(ctx)
     assert report.passed, report.feedback()
-    assert report.dependencies_installed == ("PyYAML",)
+    assert report.dependencies_installed == ("Pillow",)
     assert report.results[-1].summary == "Pytest: 4/4 tests passed (affected test directory)"
 
 
