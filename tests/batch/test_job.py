@@ -21,6 +21,7 @@ import pytest
 from exec_auto.batch.result import JobResult, load_results
 from exec_auto.ci.command import RESULT_DIR, TICKET_VAR, job_script
 from exec_auto.cli import main
+from exec_auto.executor.history import diff, runs
 from tests.batch.support import agent_command, commit_all
 from tests.conftest import git
 
@@ -95,8 +96,6 @@ def _subjects(bare: Path, branch: str) -> list[str]:
 def test_a_job_pushes_its_branch_step_refs_and_writes_its_result(remote, tmp_path):
     bare = remote(["a"], agent_command())
     clone = _clone(bare, tmp_path / "runner")
-    # A step ref from an earlier run of this ticket travels with the branch.
-    git(clone, "update-ref", "refs/exec-auto/a/run0/step-1", "HEAD")
     code, out = _finish(_job(clone, "a"))
     assert code == 0, out
     assert _subjects(bare, "exec-auto/a") == [
@@ -106,14 +105,16 @@ def test_a_job_pushes_its_branch_step_refs_and_writes_its_result(remote, tmp_pat
         "exec-auto: a (completed)",
     ]
     tip = git(bare, "rev-parse", "exec-auto/a").strip()
-    assert git(bare, "rev-parse", "refs/exec-auto/a/run0/step-1").strip()
+    # The executor's step refs (from the ticket's snapshot store) are on the remote too.
+    step_refs = git(bare, "for-each-ref", "--format=%(refname)", "refs/exec-auto/a/").split()
+    assert sorted(r.rsplit("/", 1)[1] for r in step_refs) == ["base", "step-1", "step-2", "step-3"]
     assert git(bare, "cat-file", "-e", "exec-auto/a:specs/archive/a/report.json") == ""
     result = JobResult.model_validate_json((clone / RESULT_DIR / "a.json").read_text())
     assert result.status == "completed" and result.exit_code == 0
     assert (result.steps_done, result.steps_total) == (3, 3)
     assert [(c.criterion, c.status) for c in result.criteria] == [("a-1.txt exists", "met")]
     assert result.refs.pushed and result.refs.head_commit == tip and result.refs.remote == "origin"
-    assert "refs/exec-auto/a/run0/step-1" in result.refs.step_refs
+    assert set(result.refs.step_refs) == set(step_refs)
     assert result.report_path == "exec-auto/a:specs/archive/a/report.md"
     assert set(result.timings.steps) == {"1", "2", "3"}
     assert {"a-1.txt", "a-2.txt", "a-3.txt"} <= set(result.files_touched)
@@ -169,6 +170,10 @@ def test_a_killed_job_resumes_from_the_remote_on_a_fresh_runner(remote, tmp_path
     result = JobResult.model_validate_json((second / RESULT_DIR / "a.json").read_text())
     assert result.status == "completed" and (result.steps_done, result.steps_total) == (3, 3)
     assert result.refs.pushed
+    # The step history continues the first runner's chain: step 1 was recorded over there.
+    (run,) = runs(second, "a")
+    assert [s.step_id for s in run.steps] == ["1", "2", "3"]
+    assert "a-1.txt" in diff(second, "a", "1", stat=True)
 
 
 def test_result_files_of_jobs_match_the_batch_report(remote, tmp_path, monkeypatch, capsys):

@@ -4,7 +4,12 @@ The remote is the job's memory: a CI runner starts from a fresh clone, so a reru
 fetches `refs/heads/<branch>` and `refs/exec-auto/<ticket>/*` and carries on from the last pushed
 checkpoint. The branch only ever moves forward: a local branch behind the remote is fast-forwarded,
 one ahead is pushed, and diverged histories stop the job (exit 2) instead of being overwritten.
-Step refs are private snapshot refs (one per step, written by the executor) and pushed as they are.
+
+Step refs (`executor.history`) live in the ticket's private snapshot store, not among the user's
+refs, so they are fetched into and pushed from that store. The store is its own git directory and
+has no remotes or credentials: the remote's URL and the repository's `http.*`/`credential.*`
+settings (where CI checkouts keep their token) are handed to those git calls through the
+environment (GIT_CONFIG_*), never on a command line.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exec_auto.errors import ExecAutoError
-from exec_auto.proc import git
+from exec_auto.proc import ProcResult, git, run
 
 STEP_REF_ROOT = "refs/exec-auto"
 # Where a fetched remote branch is parked before it is compared with the local one.
@@ -26,14 +31,27 @@ class RemoteError(ExecAutoError):
 
 
 def step_ref_prefix(ticket: str) -> str:
-    """The namespace of a ticket's step refs: `refs/exec-auto/<ticket>/`."""
-    return f"{STEP_REF_ROOT}/{ticket}/"
+    """The namespace of a ticket's step refs in its store: `refs/exec-auto/<safe ticket>/`."""
+    from exec_auto.executor.snapshot import safe_name
+
+    return f"{STEP_REF_ROOT}/{safe_name(ticket)}/"
+
+
+def _store(root: Path, ticket: str) -> Path:
+    from exec_auto.executor.snapshot import SnapshotStore
+
+    return SnapshotStore(root, ticket).ensure().path
 
 
 def local_step_refs(root: Path, ticket: str) -> dict[str, str]:
-    """The ticket's step refs in this repository: ref name -> commit."""
-    out = git(
-        "for-each-ref", "--format=%(refname) %(objectname)", step_ref_prefix(ticket), cwd=root
+    """The ticket's step refs (its snapshot store's refs): ref name -> commit."""
+    from exec_auto.executor.snapshot import SnapshotStore
+
+    store = SnapshotStore(root, ticket)
+    if not store.exists():
+        return {}
+    out = store.try_git(
+        "for-each-ref", "--format=%(refname) %(objectname)", step_ref_prefix(ticket)
     )
     refs = {}
     for line in out.stdout.splitlines():
@@ -41,6 +59,22 @@ def local_step_refs(root: Path, ticket: str) -> dict[str, str]:
         if name and sha:
             refs[name] = sha
     return refs
+
+
+def _passthrough_env(root: Path) -> dict[str, str]:
+    """The repository's http.* and credential.* settings as GIT_CONFIG_* variables."""
+    found = git("config", "--get-regexp", r"^(http|credential)\.", cwd=root)
+    env: dict[str, str] = {}
+    count = 0
+    for line in found.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        if key:
+            env[f"GIT_CONFIG_KEY_{count}"] = key
+            env[f"GIT_CONFIG_VALUE_{count}"] = value
+            count += 1
+    if count:
+        env["GIT_CONFIG_COUNT"] = str(count)
+    return env
 
 
 def _sha(root: Path, ref: str) -> str | None:
@@ -70,6 +104,29 @@ class Remote:
         self.branch = branch
         self.ticket = ticket
 
+    def url(self) -> str:
+        """The remote's URL (a configured remote's, or the argument itself; paths made absolute)."""
+        named = git("remote", "get-url", self.remote, cwd=self.root)
+        if named.ok and named.stdout.strip():
+            return named.stdout.strip()
+        path = Path(self.remote)
+        if "://" not in self.remote and (self.root / path).exists():
+            return str((self.root / path).resolve())
+        return self.remote
+
+    def _store_git(self, *args: str) -> ProcResult:
+        """git on the ticket's snapshot store, with the repository's credentials."""
+        return run(
+            ["git", "--git-dir", str(_store(self.root, self.ticket)), *args],
+            cwd=self.root,
+            timeout=NETWORK_TIMEOUT,
+            extra_env={
+                "GIT_TERMINAL_PROMPT": "0",
+                "LC_ALL": "C",
+                **_passthrough_env(self.root),
+            },
+        )
+
     def check(self) -> None:
         """RemoteError when the remote is neither a configured remote nor reachable as a URL/path."""
         if git("remote", "get-url", self.remote, cwd=self.root).ok:
@@ -91,16 +148,12 @@ class Remote:
         """
         parked = f"{FETCHED_ROOT}/{self.branch}"
         result = git(
-            "fetch",
-            "--no-tags",
-            "--quiet",
-            self.remote,
-            f"+refs/heads/{self.branch}:{parked}",
-            f"+{step_ref_prefix(self.ticket)}*:{step_ref_prefix(self.ticket)}*",
-            cwd=self.root,
-            timeout=NETWORK_TIMEOUT,
-        )
+            "fetch", "--no-tags", "--quiet", self.remote, f"+refs/heads/{self.branch}:{parked}",
+            cwd=self.root, timeout=NETWORK_TIMEOUT,
+        )  # fmt: skip
         local = _sha(self.root, f"refs/heads/{self.branch}")
+        if result.ok:
+            self._fetch_step_refs()
         if not result.ok:
             if "couldn't find remote ref" in result.output:
                 return Synced(None, local, False)  # a first run: nothing pushed yet
@@ -147,15 +200,34 @@ class Remote:
                 f"cannot fast-forward to {tip[:12]}: {merged.output[-200:]}", path=checked_out
             )
 
+    def _fetch_step_refs(self) -> None:
+        """The remote's step refs of this ticket into its store (none yet is fine)."""
+        prefix = step_ref_prefix(self.ticket)
+        fetched = self._store_git(
+            "fetch", "--no-tags", "--quiet", self.url(), f"+{prefix}*:{prefix}*"
+        )
+        if not fetched.ok:
+            raise RemoteError(
+                f"fetching the step refs from {self.remote} failed: {fetched.output[-300:]}",
+                path=self.root,
+            )
+
     def push(self) -> str | None:
         """Push the branch (never forced) and the step refs; the error text, or None when pushed."""
-        specs = [f"refs/heads/{self.branch}:refs/heads/{self.branch}"]
-        # Step refs name immutable snapshots; `+` only matters for a rerun with --restart.
-        specs += [f"+{ref}:{ref}" for ref in local_step_refs(self.root, self.ticket)]
         result = git(
-            "push", "--quiet", "--porcelain", self.remote, *specs,
+            "push", "--quiet", "--porcelain", self.remote,
+            f"refs/heads/{self.branch}:refs/heads/{self.branch}",
             cwd=self.root, timeout=NETWORK_TIMEOUT,
         )  # fmt: skip
-        if result.ok:
+        if not result.ok:
+            return f"git push {self.remote} failed: {result.output[-300:]}"
+        refs = local_step_refs(self.root, self.ticket)
+        if not refs:
             return None
-        return f"git push {self.remote} failed: {result.output[-300:]}"
+        # A resumed run may rewrite its last attempt refs: `+` lets those move.
+        pushed = self._store_git(
+            "push", "--quiet", "--porcelain", self.url(), *(f"+{ref}:{ref}" for ref in refs)
+        )
+        if pushed.ok:
+            return None
+        return f"pushing the step refs to {self.remote} failed: {pushed.output[-300:]}"
