@@ -32,6 +32,10 @@ class GatesConfig(BaseModel):
     select_tests: bool = True
     final_gate: bool = True
     baseline: bool = True
+    # PYTHONHASHSEED and pytest-randomly's seed, the same for baseline, step and final runs.
+    seed: int = 0
+    # Re-run new failures once, identically: a test that then passes is reported flaky, not blamed.
+    rerun_failures: bool = True
 
 
 class AgentConfig(BaseModel):

@@ -107,11 +107,11 @@ def test_hanging_test_is_killed_with_its_process_group_and_named(demo: Path) -> 
             time.sleep(300)
         """,
     )
-    outcome = gate(demo, gate_timeout=2)
+    outcome = gate(demo, gate_timeout=4)
     timeout = outcome.result.findings[0]
-    assert (timeout.type, timeout.severity) == ("timeout", "high")
+    assert (timeout.type, timeout.severity) == ("gate_error", "high")
     assert timeout.description.startswith(
-        "Test run timed out after 2s in tests/test_hang.py::test_forever"
+        "Test run timed out after 4s in tests/test_hang.py::test_forever"
     )
     assert outcome.result.summary.startswith("Pytest: timed out after 2s")
     child = int(pid_file.read_text())
@@ -120,11 +120,12 @@ def test_hanging_test_is_killed_with_its_process_group_and_named(demo: Path) -> 
     assert not stat.exists() or stat.read_text().split(")")[1].split()[0] == "Z"
 
 
-def test_pytest_usage_error_is_a_runtime_error(demo: Path) -> None:
+def test_pytest_usage_error_is_a_gate_error(demo: Path) -> None:
     write(demo, "pytest.ini", "[pytest]\naddopts = --no-such-option\n")
     outcome = gate(demo)
     (finding,) = outcome.result.findings
-    assert finding.type == "runtime_error"
+    assert (finding.type, finding.severity) == ("gate_error", "high")
+    assert not outcome.result.passed
     assert "--no-such-option" in finding.description + finding.details
 
 

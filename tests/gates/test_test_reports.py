@@ -34,9 +34,10 @@ def test_killed_run_keeps_finished_outcomes_and_names_the_hanging_test(tmp_path:
     report.write_text("".join(json.dumps(e) + "\n" for e in lines) + '{"event": "te')
     run = parse_events(_read_events(report), finished(-15, timed_out=True))
     assert (run.counts.passed, run.timed_out, run.hanging_test) == (1, True, "t.py::hang")
+    # Even a timeout the baseline had is never "known": a run that could not finish never passes.
     result = _test_result(run, FULL, {"timeout:t.py::hang"}, GatesConfig(gate_timeout=5), set())
     (timeout,) = result.findings
-    assert timeout.type == "timeout" and timeout.pre_existing and result.passed
+    assert timeout.type == "gate_error" and not timeout.pre_existing and not result.passed
     assert result.summary == "Pytest: timed out after 5s (1 passed before the kill)"
 
 
@@ -60,8 +61,16 @@ def test_no_report_at_all_is_a_crash_with_the_reason() -> None:
     (failure,) = run.failures
     assert failure.kind == "crash"
     assert failure.message == "pytest is not installed in the project's environment"
-    result = _test_result(run, FULL, set(), GatesConfig(), set())
-    assert result.findings[0].type == "runtime_error"
+    # Known or not, a runner that could not start is a gate error, not a pass.
+    for known in (set(), {"pytest"}):
+        result = _test_result(run, FULL, known, GatesConfig(), set())
+        (finding,) = result.findings
+        assert (finding.type, finding.severity, finding.pre_existing) == (
+            "gate_error",
+            "high",
+            False,
+        )
+        assert not result.passed and not finding.agent_fixable
     assert result.summary == (
         "Pytest: could not run (pytest is not installed in the project's environment)"
     )

@@ -9,7 +9,6 @@ it) and the killed call is not logged as the agent's or the tests' failure.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.gates.base import GateContext, GateReport, Gates
@@ -43,19 +42,10 @@ class InterruptibleGates:
         self.gates = gates
         self.event = event
 
-    @property
-    def baseline_failures(self) -> set[str]:
-        """The wrapped gates' pre-existing failures (the executor reads and restores them)."""
-        return self.gates.baseline_failures
-
-    @baseline_failures.setter
-    def baseline_failures(self, value: set[str]) -> None:
-        self.gates.baseline_failures = value
-
-    def baseline(self, repo_root: Path) -> GateReport:
+    def baseline(self, ctx: GateContext) -> GateReport:
         """The wrapped baseline."""
         _check(self.event)
-        report = self.gates.baseline(repo_root)
+        report = self.gates.baseline(ctx)
         _check(self.event)
         return report
 

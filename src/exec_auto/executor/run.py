@@ -18,12 +18,12 @@ from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
-from exec_auto.executor.steps import StepEnv, run_step
+from exec_auto.executor.steps import StepEnv, gate_context, run_step
 from exec_auto.executor.ui import RunUI
 from exec_auto.formats.cdd.archive import archive_ticket, restore_command
 from exec_auto.formats.cdd.plan import load_plan
 from exec_auto.formats.cdd.spec import Spec, load_spec, set_spec_status
-from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.gates.base import GateReport, Gates
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
@@ -236,6 +236,40 @@ def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[St
     return history
 
 
+def _baseline(env: StepEnv) -> None:
+    """Run the baseline once; its failures become the known ones, what could not run is logged."""
+    config = env.config
+    if not (config.gates.enabled and config.gates.baseline):
+        return
+    try:
+        report = env.gates.baseline(gate_context(env, None, ()))
+    except Exception as exc:  # a baseline that cannot run is logged, not fatal
+        env.store.log_issue(
+            "gate_error",
+            f"baseline test run failed: {type(exc).__name__}: {exc}",
+            step_id=None,
+            severity="high",
+            action_taken="Continued without a baseline",
+        )
+        env.store.save()
+        return
+    _record_gate(env, "baseline", report)
+    env.store.progress.baseline_failures = sorted(report.problem_keys)
+    for finding in report.gate_errors:
+        env.broken_before.add(finding.description)
+        # Preflight: a suite that cannot run before step 1 is one clear issue, named up front.
+        env.ui.message(f"[AUTO] Preflight: the gates cannot run: {finding.description}")
+        env.store.log_issue(
+            "gate_error",
+            f"before step 1: {finding.description}",
+            step_id=None,
+            severity="high",
+            details=finding.details,
+            action_taken="Steps run anyway; every gate that cannot run is reported again",
+        )
+    env.store.save()
+
+
 def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
     for result in report.results:
         env.store.progress.quality_gates[f"{name}: {result.name}"] = result.summary
@@ -250,24 +284,10 @@ def _execute(
     """Run the unfinished steps; True when should_stop ended the run early."""
     total = len(steps)
     pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
-    recorded = env.store.progress.baseline_failures
-    if recorded is not None:
-        # A resume: the tree now holds earlier steps' work, so re-running the baseline would
-        # wrongly excuse their failures as pre-existing.
-        env.gates.baseline_failures = set(recorded)
-    elif pending and env.config.gates.enabled and env.config.gates.baseline:
-        try:
-            _record_gate(env, "baseline", env.gates.baseline(env.root))
-            env.store.progress.baseline_failures = sorted(env.gates.baseline_failures)
-        except Exception as exc:  # a baseline that cannot run is logged, not fatal
-            env.store.log_issue(
-                "runtime_error",
-                f"baseline test run failed: {type(exc).__name__}: {exc}",
-                step_id=None,
-                severity="medium",
-                action_taken="Continued without a baseline",
-            )
-        env.store.save()
+    # A resume keeps the recorded known failures: the tree now holds earlier steps' work, so
+    # re-running the baseline would wrongly excuse their failures as pre-existing.
+    if env.store.progress.baseline_failures is None and pending:
+        _baseline(env)
     if not fresh and len(pending) < total:
         env.ui.message(f"[AUTO] Resuming: {total - len(pending)} of {total} steps already finished")
     for index, step in enumerate(steps, 1):
@@ -321,12 +341,10 @@ def _final_gate(env: StepEnv) -> GateReport:
     if not (config.gates.enabled and config.gates.final_gate):
         return GateReport()
     try:
-        final = env.gates.final(
-            GateContext(env.root, (), None, config.gates, env.plan_dependencies)
-        )
+        final = env.gates.final(gate_context(env, None, ()))
     except Exception as exc:  # the report must still be written
         env.store.log_issue(
-            "runtime_error",
+            "gate_error",
             f"final gate failed: {type(exc).__name__}: {exc}",
             step_id=None,
             severity="high",

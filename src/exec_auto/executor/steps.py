@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
@@ -42,6 +42,8 @@ class StepEnv:
     # The run's containment (None with --sandbox off); agent processes run inside it.
     sandbox: Sandbox | None = None
     sandbox_status: SandboxStatus | None = None
+    # Gate errors the baseline already had: still reported for every step, not fed to the agent.
+    broken_before: set[str] = field(default_factory=set)
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -87,22 +89,31 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
     return True
 
 
+def gate_context(
+    env: StepEnv, step_id: str | None, touched: tuple[str, ...], before_tree: str | None = None
+) -> GateContext:
+    """The gates' view of the run: known failures come from the progress store, nowhere else."""
+    return GateContext(
+        repo_root=env.root,
+        touched_files=touched,
+        step_id=step_id,
+        config=env.config.gates,
+        plan_dependencies=env.plan_dependencies,
+        before_tree=before_tree,
+        known_failures=frozenset(env.store.progress.baseline_failures or ()),
+        broken_before=frozenset(env.broken_before),
+    )
+
+
 def _run_gates(
     env: StepEnv, step: Step, touched: FilesTouched, start: Snapshot
 ) -> GateReport | None:
-    ctx = GateContext(
-        repo_root=env.root,
-        touched_files=(*touched.all(), *touched.deleted),
-        step_id=step.id,
-        config=env.config.gates,
-        plan_dependencies=env.plan_dependencies,
-        before_tree=start.tree,
-    )
+    ctx = gate_context(env, step.id, (*touched.all(), *touched.deleted), start.tree)
     try:
         return env.gates.after_step(ctx)
     except Exception as exc:  # a crashing gate is logged like any other problem
         env.store.log_issue(
-            "runtime_error",
+            "gate_error",
             f"quality gates crashed: {type(exc).__name__}: {exc}",
             step_id=step.id,
             severity="high",
@@ -152,7 +163,12 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     # Gates and fix attempts change files too; without them the agent's snapshot is the answer.
     end = env.snapshots.take() if report is not None else after
     record.files_touched = env.snapshots.changes(start, end) if report is not None else touched
-    status = _log_findings(env, step, record, report) if report is not None else "completed"
+    if report is None and changed:
+        status: StepStatus = "completed_with_warning"  # the gates crashed: logged above
+    elif report is not None:
+        status = _log_findings(env, step, record, report)
+    else:
+        status = "completed"
     if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
             status = "failed"
@@ -215,7 +231,7 @@ def _gates_with_fixes(
     attempt = 0
     while (
         report is not None
-        and report.new_findings
+        and report.blamed_findings
         and not any(f.skip_step for f in report.new_findings)
         and report.feedback()
         and attempt < attempts
@@ -267,10 +283,11 @@ def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateRe
         )
         warning = f"{finding.type}: {finding.description} - requires manual review"
         record.warnings.append(redact(warning, repo_root=env.root))
-    if report.new_findings and report.problem_keys:
-        # Logged once, here: later steps and the final gate neither blame nor re-log these.
-        env.gates.baseline_failures |= set(report.problem_keys)
-        env.store.progress.baseline_failures = sorted(env.gates.baseline_failures)
+    if report.blamed_findings and report.problem_keys:
+        # Logged once, here: later steps and the final gate neither blame nor re-log these
+        # test ids. Only real test outcomes: a run that could not start is never "known".
+        known = set(env.store.progress.baseline_failures or ())
+        env.store.progress.baseline_failures = sorted(known | set(report.problem_keys))
     if any(f.skip_step for f in report.new_findings):
         return "skipped"
-    return "completed_with_warning" if report.new_findings else "completed"
+    return "completed_with_warning" if report.blamed_findings else "completed"

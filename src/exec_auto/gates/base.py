@@ -3,6 +3,10 @@
 The executor calls `Gates.after_step` after each agent attempt. Findings the agent could fix are fed
 back to it (the executor owns the bounded fix loop, since it owns the agent); whatever is left is
 logged to progress.yaml as issues. `final` runs the whole suite once at the end of the ticket.
+
+Known failures (the baseline's, and those a step already logged) live in the progress store and
+come in through `GateContext.known_failures`; the gates keep no verdict state of their own. A gate
+that could not run returns a `gate_error` finding, which is never pre-existing and never "known".
 """
 
 from __future__ import annotations
@@ -14,7 +18,17 @@ from typing import Literal, Protocol
 from exec_auto.config import GatesConfig
 
 FindingType = Literal[
-    "test_failure", "lint_error", "runtime_error", "dependency_error", "timeout", "warning"
+    "test_failure",
+    "lint_error",
+    "format_error",
+    "runtime_error",
+    "dependency_error",
+    "timeout",
+    "warning",
+    # A gate that could not run (missing tool, crash, timeout): never a pass, never pre-existing.
+    "gate_error",
+    # A test that flipped between two identical runs: reported, never blamed on the step.
+    "flaky",
 ]
 Severity = Literal["high", "medium", "low"]
 
@@ -34,6 +48,26 @@ class Finding:
     # Dependency errors that the seed says skip the step.
     skip_step: bool = False
 
+    @property
+    def blamed(self) -> bool:
+        """True when the finding counts against the step (new, and not a flaky test)."""
+        return not self.pre_existing and self.type != "flaky"
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    """Which tool judged, at which version, and where that choice came from (for show and report)."""
+
+    tool: str
+    version: str = ""
+    source: str = ""
+    command: str = ""
+
+    def describe(self) -> str:
+        """'flake8 7.1.1 (project environment, configured in .flake8)'."""
+        text = f"{self.tool} {self.version}".strip()
+        return f"{text} ({self.source})" if self.source else text
+
 
 @dataclass(frozen=True)
 class GateResult:
@@ -47,6 +81,7 @@ class GateResult:
     skipped: bool = False
     # Wall-clock seconds the gate's tool(s) took.
     duration: float = 0.0
+    tool: ToolInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -90,15 +125,25 @@ class GateReport:
         return tuple(f for f in self.findings if not f.pre_existing)
 
     @property
+    def blamed_findings(self) -> tuple[Finding, ...]:
+        """New findings that count against the step (flaky tests are reported, not blamed)."""
+        return tuple(f for f in self.findings if f.blamed)
+
+    @property
+    def gate_errors(self) -> tuple[Finding, ...]:
+        """Gates that could not run."""
+        return tuple(f for f in self.findings if f.type == "gate_error")
+
+    @property
     def passed(self) -> bool:
-        """True when no gate left a new problem."""
-        return not self.new_findings
+        """True when no gate left a new problem and every gate could run."""
+        return not self.blamed_findings
 
     def feedback(self) -> str:
         """The failure text handed back to the agent for a fix attempt."""
         parts = [
             f"[{f.type}] {f.description}\n{f.details}".strip()
-            for f in self.new_findings
+            for f in self.blamed_findings
             if f.agent_fixable
         ]
         return "\n\n".join(parts)
@@ -117,16 +162,18 @@ class GateContext:
     plan_dependencies: tuple[str, ...] = ()
     # Git tree of the work tree before the step: lint problems already there are not the step's.
     before_tree: str | None = None
+    # Test ids failing before this step (baseline, or logged by an earlier step): never blamed.
+    # Owned by the progress store; only real test ids, never a run that could not start.
+    known_failures: frozenset[str] = frozenset()
+    # Causes of gate errors the baseline already had: still reported, but not handed to the agent.
+    broken_before: frozenset[str] = frozenset()
 
 
 class Gates(Protocol):
     """Quality gates the executor runs."""
 
-    # Test ids failing before the run; the executor persists them so a resume keeps them.
-    baseline_failures: set[str]
-
-    def baseline(self, repo_root: Path) -> GateReport:
-        """Run the suite before the first step; later failures already here are pre-existing."""
+    def baseline(self, ctx: GateContext) -> GateReport:
+        """Run the suite before the first step; its problem_keys become the known failures."""
         ...
 
     def after_step(self, ctx: GateContext) -> GateReport:
@@ -141,10 +188,7 @@ class Gates(Protocol):
 class NoGates:
     """Gates switched off (`--no-gates`): every step passes unchecked."""
 
-    def __init__(self) -> None:
-        self.baseline_failures: set[str] = set()
-
-    def baseline(self, repo_root: Path) -> GateReport:
+    def baseline(self, ctx: GateContext) -> GateReport:
         """Nothing to record."""
         return GateReport()
 

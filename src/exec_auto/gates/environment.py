@@ -28,7 +28,19 @@ _PROBE = (
     "mods = {m: importlib.util.find_spec(m) is not None for m in sys.argv[1:]}\n"
     "print(json.dumps({'executable': sys.executable, 'modules': mods}))\n"
 )
-PROBED_MODULES = ("pytest", "black", "ruff", "testmon", "pip")
+PROBED_MODULES = (
+    "pytest",
+    "black",
+    "ruff",
+    "testmon",
+    "pip",
+    "pytest_randomly",
+    "flake8",
+    "isort",
+    "mypy",
+    "pylint",
+    "pre_commit",
+)
 _PROBE_TIMEOUT = 120.0
 
 
@@ -64,6 +76,21 @@ def _venv_python(repo_root: Path) -> Path | None:
     return None
 
 
+def worktree_import_roots(repo_root: Path, python: Path) -> tuple[str, ...]:
+    """The worktree's source roots when its interpreter belongs to the main work tree.
+
+    The shared environment holds an editable install pointing at the main tree's sources; a
+    worktree's gates must import the worktree's code, so its src/ (or its root for a flat layout)
+    goes first on PYTHONPATH, ahead of the editable finder and .pth entries.
+    """
+    main = _main_worktree(repo_root)
+    # The worktree's own environment (inside it) already has the worktree's code installed.
+    if main is None or Path(os.path.abspath(python)).is_relative_to(os.path.abspath(repo_root)):
+        return ()
+    src = repo_root / "src"
+    return (str(src),) if src.is_dir() else (str(repo_root),)
+
+
 def detect_runner(repo_root: Path, configured: str = "auto") -> tuple[str, list[str]]:
     """The runner kind for repo_root and notes on what was skipped (e.g. poetry not installed)."""
     if configured != "auto":
@@ -96,6 +123,8 @@ class Environment:
     # argv that starts the environment's python, e.g. ["poetry", "run", "python"].
     python: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    # Put first on PYTHONPATH: a worktree's own sources, ahead of the shared editable install.
+    import_roots: tuple[str, ...] = ()
     _probe: dict[str, Any] | None = None
 
     @property
@@ -166,13 +195,17 @@ def make_environment(repo_root: Path, configured: str = "auto") -> Environment:
             notes.append("runner 'venv' configured but no .venv/bin/python: using plain python")
             kind = "plain"
         else:
-            return Environment(repo_root, kind, (str(venv),), notes)
+            roots = worktree_import_roots(repo_root, venv)
+            if roots:
+                notes.append("worktree: its own sources come first on the import path")
+            return Environment(repo_root, kind, (str(venv),), notes, roots)
     if kind in MANAGER_RUNNERS:
         shared = _main_tree_manager_python(repo_root, kind)
         if shared is not None:
             # `poetry run`/`uv run` in a worktree (another path) would build a fresh, empty env.
             notes.append(f"worktree: using the main work tree's {kind} environment")
-            return Environment(repo_root, "venv", (str(shared),), notes)
+            roots = worktree_import_roots(repo_root, shared)
+            return Environment(repo_root, "venv", (str(shared),), notes, roots)
         return Environment(repo_root, kind, (kind, "run", "python"), notes)
     plain = Environment(repo_root, "plain", (_plain_python(),), notes)
     if plain.python[0] != sys.executable and not plain.has_module("pytest"):

@@ -8,7 +8,7 @@ blamed for them. A failure caused by a missing module is folded into that module
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
 from exec_auto.config import GatesConfig
@@ -26,11 +26,12 @@ MAX_TEST_FINDINGS = 20
 
 
 def problem_keys(run: TestRun) -> set[str]:
-    """Identifiers of a run's problems, to recognise them later as pre-existing."""
-    keys = {f.test_id for f in run.failures}
-    if run.timed_out:
-        keys.add(f"timeout:{run.hanging_test}")
-    return keys
+    """Test ids of a run's failures, to recognise them later as known.
+
+    Only real test outcomes count: a run that crashed, could not start or timed out is never a
+    "known failure", so the same breakage later is reported again instead of excused.
+    """
+    return {f.test_id for f in run.failures if f.kind != "crash"}
 
 
 @dataclass
@@ -60,7 +61,25 @@ def run_selection(env: Environment, cfg: GatesConfig, selection: Selection) -> T
         cfg.gate_timeout,
         test_command=cfg.test_command,
         extra_args=("--testmon",) if selection.testmon else (),
+        seed=cfg.seed,
     )
+
+
+def flaky_ids(env: Environment, cfg: GatesConfig, run: TestRun, known: set[str]) -> set[str]:
+    """New failures that pass when re-run identically (same seed, same order): flaky, not blamed."""
+    suspects = sorted(
+        f.test_id
+        for f in run.failures
+        if f.kind in ("failed", "error") and f.test_id not in known and "::" in f.test_id
+    )
+    if not suspects or run.timed_out or len(suspects) > MAX_TEST_FINDINGS:
+        return set()
+    again = run_pytest(
+        env, suspects, cfg.gate_timeout, test_command=cfg.test_command, seed=cfg.seed
+    )
+    if any(f.kind == "crash" for f in again.failures) or again.timed_out:
+        return set()
+    return set(suspects) & set(again.passed)
 
 
 def run_test_gate(
@@ -71,6 +90,7 @@ def run_test_gate(
     baseline_keys: set[str],
     plan_dependencies: Iterable[str] = (),
     state: DependencyState | None = None,
+    broken_before: Collection[str] = (),
 ) -> TestGateOutcome:
     """Run the tests; install missing dependencies (when allowed) and re-run; report the rest."""
     if selection.nothing:
@@ -104,7 +124,10 @@ def run_test_gate(
     for module in _new_missing_modules(env, run, baseline_keys) - set(handled):
         handled[module] = None
     dep_findings = _dependency_findings(env, cfg, run, handled, plan, installed)
-    test_result = _test_result(run, selection, baseline_keys, cfg, set(dep_findings))
+    flaky = flaky_ids(env, cfg, run, baseline_keys) if cfg.rerun_failures else set()
+    test_result = _test_result(
+        run, selection, baseline_keys, cfg, set(dep_findings), flaky, broken_before
+    )
     dep_result = None
     if dep_findings or actions:
         dep_result = _dependency_result(installed, actions, list(dep_findings.values()))
@@ -165,7 +188,8 @@ def _dependency_findings(
     """One finding per module still missing after recovery, naming the tests it broke."""
     affected: dict[str, list[str]] = {}
     for failure in run.failures:
-        if failure.missing_module in handled:
+        # A run that could not start stays a gate_error (its cause names the module).
+        if failure.missing_module in handled and failure.kind != "crash":
             affected.setdefault(failure.missing_module, []).append(failure.test_id)
     findings: dict[str, Finding] = {}
     for module, tests in affected.items():
@@ -242,17 +266,28 @@ def _dependency_result(
     )
 
 
-def failure_finding(failure: TestFailure, pre_existing: bool) -> Finding:
-    """A test_failure (or runtime_error when pytest itself could not run)."""
+def failure_finding(
+    failure: TestFailure, pre_existing: bool, *, flaky: bool = False, fixable: bool = True
+) -> Finding:
+    """A test_failure, a flaky test, or a gate_error when the runner itself could not run."""
     if failure.kind == "crash":
+        # Never pre-existing: a suite that cannot run is reported every time, baseline or not.
         return Finding(
-            type="runtime_error",
+            type="gate_error",
             severity="high",
             description=failure.message,
             details=failure.details,
-            pre_existing=pre_existing,
+            agent_fixable=fixable and "not installed" not in failure.message,
         )
     verb = " failed: " if failure.kind == "failed" else ": "
+    if flaky:
+        return Finding(
+            type="flaky",
+            severity="low",
+            description=f"{failure.test_id} is flaky: failed, then passed on an identical re-run",
+            details=f"First run{verb}{failure.message}\n{failure.details}",
+            agent_fixable=False,
+        )
     return Finding(
         type="test_failure",
         severity="high",
@@ -268,11 +303,22 @@ def _test_result(
     baseline_keys: set[str],
     cfg: GatesConfig,
     folded_modules: set[str],
+    flaky: Collection[str] = (),
+    broken_before: Collection[str] = (),
 ) -> GateResult:
-    failures = [f for f in run.failures if f.missing_module not in folded_modules]
-    failures.sort(key=lambda f: f.test_id in baseline_keys)  # new problems first
+    failures = [
+        f for f in run.failures if f.kind == "crash" or f.missing_module not in folded_modules
+    ]
+    # Gate errors first, then new problems, then the known ones.
+    failures.sort(key=lambda f: (f.kind != "crash", f.test_id in baseline_keys))
     findings = [
-        failure_finding(f, f.test_id in baseline_keys) for f in failures[:MAX_TEST_FINDINGS]
+        failure_finding(
+            f,
+            f.kind != "crash" and f.test_id in baseline_keys,
+            flaky=f.test_id in flaky,
+            fixable=f.message not in broken_before,
+        )
+        for f in failures[:MAX_TEST_FINDINGS]
     ]
     rest = failures[MAX_TEST_FINDINGS:]
     if rest:
@@ -286,30 +332,28 @@ def _test_result(
             )
         )
     if run.timed_out:
-        old = f"timeout:{run.hanging_test}" in baseline_keys
-        findings.insert(0, timeout_finding(run, cfg.gate_timeout, pre_existing=old))
+        findings.insert(0, timeout_finding(run, cfg.gate_timeout))
     scope = f" ({selection.reason})" if selection.paths or selection.testmon else ""
     return GateResult(
         name="pytest",
-        passed=not any(not f.pre_existing for f in findings),
+        passed=not any(f.blamed for f in findings),
         summary=summarize(run, cfg.gate_timeout, baseline_keys) + scope,
         findings=tuple(findings),
         duration=run.duration,
     )
 
 
-def timeout_finding(run: TestRun, timeout: float, *, pre_existing: bool) -> Finding:
-    """The finding for a test run killed at the gate timeout, naming the test that hung."""
+def timeout_finding(run: TestRun, timeout: float) -> Finding:
+    """The gate_error for a test run killed at the gate timeout, naming the test that hung."""
     where = f" in {run.hanging_test}" if run.hanging_test else ""
     return Finding(
-        type="timeout",
+        type="gate_error",
         severity="high",
         description=f"Test run timed out after {timeout:g}s{where}; killed with its process group",
         details=(
             f"Before the kill: {run.counts.passed} passed, {run.counts.failed} failed,"
             f" {run.counts.errors} errors.\n{run.output}"
         ).strip(),
-        pre_existing=pre_existing,
     )
 
 

@@ -1,14 +1,14 @@
 """The Python quality gates: format, lint and test after each step; a baseline before; a final suite.
 
 `PythonGates` composes the single-purpose modules of this package and satisfies the `Gates`
-protocol. It keeps what must outlive one step: the baseline's failures (so they are reported as
-pre-existing), each repository's detected environment, the import-graph cache and failed installs.
+protocol. It keeps only caches that outlive one step (each repository's detected environment, the
+import-graph cache, failed installs); which failures are already known comes in with the context.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from exec_auto.config import GatesConfig
@@ -40,13 +40,9 @@ class PythonGates:
         self,
         config: GatesConfig,
         plan_dependencies: tuple[str, ...] = (),
-        *,
-        baseline_failures: Iterable[str] = (),
     ) -> None:
         self.config = config
         self.plan_dependencies = plan_dependencies
-        # Test ids (and "timeout:<test id>") failing before the run; restorable after a resume.
-        self.baseline_failures: set[str] = set(baseline_failures)
         self._envs: dict[tuple[Path, str], Environment] = {}
         self._graph = ImportGraph()
         self._dependencies = DependencyState()
@@ -59,31 +55,35 @@ class PythonGates:
             self._envs[key] = make_environment(key[0], runner)
         return self._envs[key]
 
-    def baseline(self, repo_root: Path) -> GateReport:
-        """Run the whole suite before the first step and remember what already fails."""
-        cfg = self.config
+    def baseline(self, ctx: GateContext) -> GateReport:
+        """Run the whole suite before the first step; its problem_keys are the known failures."""
+        cfg = ctx.config
         if not (cfg.enabled and cfg.test and cfg.baseline):
             return GateReport()
-        env = self.environment(repo_root, cfg)
+        env = self.environment(ctx.repo_root, cfg)
         env.probe()  # surfaces a broken environment in the summary below, before any step runs
         environment = GateResult("environment", True, f"Environment: {env.describe()}")
         try:
             run = run_selection(env, cfg, FULL_SUITE)
         except Exception as exc:  # no baseline is a logged problem, not the end of the run
             return GateReport(results=(environment, crashed("pytest", exc)))
-        self.baseline_failures = problem_keys(run)
         findings = tuple(failure_finding(f, pre_existing=True) for f in run.failures)
         if run.timed_out:
-            findings = (timeout_finding(run, cfg.gate_timeout, pre_existing=True), *findings)
+            findings = (timeout_finding(run, cfg.gate_timeout), *findings)
         summary = summarize(run, cfg.gate_timeout).replace("Pytest:", "Pytest baseline:", 1)
         result = GateResult(
-            "pytest", not run.failures, summary, findings=findings, duration=run.duration
+            "pytest",
+            not any(f.type == "gate_error" for f in findings),
+            summary,
+            findings=findings,
+            duration=run.duration,
         )
         return GateReport(
             results=(environment, result),
             tests=run.counts,
             passed_tests=run.passed,
             failed_tests=tuple(f.test_id for f in run.failures if f.kind != "crash"),
+            problem_keys=tuple(sorted(problem_keys(run))),
         )
 
     def after_step(self, ctx: GateContext) -> GateReport:
@@ -151,9 +151,10 @@ class PythonGates:
             env,
             cfg,
             selection,
-            baseline_keys=self.baseline_failures,
+            baseline_keys=set(ctx.known_failures),
             plan_dependencies=plan,
             state=self._dependencies,
+            broken_before=ctx.broken_before,
         )
 
 
@@ -172,7 +173,7 @@ def content_before(repo_root: Path, tree: str | None) -> Callable[[str], str | N
 def crashed(name: str, exc: Exception) -> GateResult:
     """A gate that raised: recorded as a runtime_error with the exception, the other gates still run."""
     finding = Finding(
-        type="runtime_error",
+        type="gate_error",
         severity="high",
         description=f"The {name} gate crashed: {type(exc).__name__}: {exc}",
         details=clip(traceback.format_exc()),

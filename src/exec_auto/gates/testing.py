@@ -8,7 +8,6 @@ a hanging run had to be killed.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from exec_auto import proc
 from exec_auto.gates.base import TestCounts
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.paths import clip
+from exec_auto.gates.tools import DEFAULT_SEED, run_tool
 
 PLUGIN_DIR = Path(__file__).parent / "plugin"
 PLUGIN_NAME = "exec_auto_pytest_plugin"
@@ -94,6 +94,13 @@ def pytest_argv(
     ]
 
 
+def seed_args(env: Environment, seed: int, test_command: Sequence[str] | None) -> list[str]:
+    """Fix pytest-randomly's order (and random seeds) when the project uses it."""
+    if test_command is None and env.has_module("pytest_randomly"):
+        return [f"--randomly-seed={seed}"]
+    return []
+
+
 def run_pytest(
     env: Environment,
     paths: Sequence[str] | None,
@@ -101,20 +108,22 @@ def run_pytest(
     *,
     test_command: Sequence[str] | None = None,
     extra_args: Sequence[str] = (),
+    seed: int = DEFAULT_SEED,
+    plugin_env: dict[str, str] | None = None,
 ) -> TestRun:
     """Run pytest on `paths` (None: the whole suite) and parse the plugin's report."""
     workdir = Path(tempfile.mkdtemp(prefix="exec-auto-pytest-"))
     try:
         report = workdir / "report.jsonl"
-        argv = pytest_argv(env, report, paths, test_command, extra_args)
-        pythonpath = os.pathsep.join(
-            p for p in (str(PLUGIN_DIR), os.environ.get("PYTHONPATH")) if p
-        )
-        result = proc.run(
+        extra = [*seed_args(env, seed, test_command), *extra_args]
+        argv = pytest_argv(env, report, paths, test_command, extra)
+        result = run_tool(
+            env,
             argv,
-            cwd=env.repo_root,
-            extra_env={**env.extra_env, "PYTHONPATH": pythonpath},
             timeout=timeout,
+            seed=seed,
+            pythonpath=[str(PLUGIN_DIR)],
+            extra_env=plugin_env,
             # The plugin writes its report here, also from inside the sandbox.
             writable=[workdir],
         )
@@ -188,9 +197,10 @@ def parse_events(events: list[dict[str, Any]], result: proc.ProcResult) -> TestR
         elif kind == "finish":
             exit_code = int(event.get("exitstatus", exit_code))
     reported = bool(events)
-    # No report at all, or an exit status meaning pytest did not get to run the tests.
-    broken = (not reported and not result.ok) or (exit_code not in _RUN_HAPPENED and not failures)
-    if broken and not result.timed_out:
+    # No report at all, or an exit status meaning pytest did not finish the run (interrupted,
+    # internal error, usage error): whatever it counted so far is not a verdict on the suite.
+    broken = (not reported and not result.ok) or exit_code not in _RUN_HAPPENED
+    if broken and not result.timed_out and not any(f.kind == "crash" for f in failures):
         failures.append(_crash(result))
     hanging = next((n for n in reversed(started) if n not in finished), None)
     # A passed test can still error in teardown: it is then counted in both, as pytest does.
@@ -223,8 +233,13 @@ def _failure(
 def _crash(result: proc.ProcResult) -> TestFailure:
     """pytest did not run the tests at all (not installed, bad options, internal error)."""
     output = result.output
+    conftest = re.search(r"^.*while loading conftest.*$", output, re.MULTILINE)
     if re.search(r"No module named '?pytest'?\b", output):
         message = "pytest is not installed in the project's environment"
+    elif conftest:
+        lines = [line for line in output.splitlines() if line.strip()]
+        last = lines[-1].strip().removeprefix("E ").strip()
+        message = f"pytest could not collect the suite: {conftest.group(0).strip()} {last}"
     else:
         lines = [line for line in output.splitlines() if line.strip()]
         message = lines[-1].strip().removeprefix("E ").strip() if lines else "no output"
