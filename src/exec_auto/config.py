@@ -107,6 +107,17 @@ class BatchConfig(BaseModel):
     budget_seconds: float | None = None
 
 
+class EvidenceConfig(BaseModel):
+    """Evidence the agent cannot fake: the integrity audit and red/green runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Audit every step's diff for weakened checks.
+    integrity: bool = True
+    # Run the ticket's tests (and verify commands) against the code before the ticket, too.
+    red_green: bool = True
+
+
 class Config(BaseModel):
     """Everything a run needs to know besides the ticket itself."""
 
@@ -117,6 +128,7 @@ class Config(BaseModel):
     gates: GatesConfig = GatesConfig()
     batch: BatchConfig = BatchConfig()
     sandbox: SandboxConfig = SandboxConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
 
 
 def load_pyproject_section(repo_root: Path) -> dict[str, Any]:

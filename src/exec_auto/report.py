@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
+from exec_auto.evidence.reporting import integrity_section
 from exec_auto.ticket.model import AutoActionsSummary, CriterionProgress, Progress
 from exec_auto.usage import Usage
 
@@ -58,6 +59,9 @@ class Report(BaseModel):
     files_deleted: list[str]
     acceptance_criteria: list[CriterionProgress]
     issues: list[ReportIssue]
+    # The integrity audit's findings (also among issues) and how many step diffs it audited.
+    integrity: list[ReportIssue] = Field(default_factory=list)
+    integrity_audited_steps: int | None = None
     quality_gates: dict[str, str]
     auto_actions: AutoActionsSummary
     usage: Usage = Field(default_factory=Usage)
@@ -113,6 +117,14 @@ def _next_actions(progress: Progress, criteria: list[CriterionProgress]) -> list
     return actions
 
 
+def _audited_steps(progress: Progress) -> int | None:
+    """Step diffs the integrity audit checked; None when steps changed files and none was audited."""
+    steps = progress.implementation_steps
+    audited = sum(any(g.startswith("Integrity:") for g in s.quality_gates) for s in steps)
+    changed = any(s.files_touched.all() or s.files_touched.deleted for s in steps)
+    return None if changed and not audited else audited
+
+
 def build_report(progress: Progress, agent: str, exit_code: int, progress_file: str) -> Report:
     """Derive the report from the progress document (the single source of truth)."""
     steps = [
@@ -163,6 +175,8 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         files_deleted=deleted,
         acceptance_criteria=progress.acceptance_criteria,
         issues=issues,
+        integrity=[i for i in issues if i.type == "integrity"],
+        integrity_audited_steps=_audited_steps(progress),
         quality_gates=dict(progress.quality_gates),
         auto_actions=progress.auto_actions_summary,
         usage=Usage.total(s.usage for s in steps),
@@ -210,6 +224,7 @@ def render_markdown(report: Report) -> str:
         f"**Steps:** {done}/{total} completed ({c['completed_with_warning']} with warnings), "
         f"{c['failed']} failed, {c['skipped']} skipped",
         "",
+        *integrity_section(report.integrity, report.integrity_audited_steps),
         "## Steps",
         *(f"- {s.id}. {s.title} — **{s.status}**" for s in report.steps),
         "",

@@ -24,7 +24,12 @@ Work only inside the repository. Do not run `git reset`, `git clean`, `git stash
 or `git push`, and do not commit: the harness records what you change.
 Do not edit the ticket's own files (plan.md, spec.yaml, progress.yaml under specs/): the harness keeps them.
 Do only this step; later steps will be given to you separately. Follow the project conventions below.
-Formatting, linting and tests are run by the harness after you finish."""
+Formatting, linting and tests are run by the harness after you finish.
+Weakened checks are detected and reported: the harness audits your diff for deleted, renamed,
+skipped or xfailed tests, removed or loosened asserts, new `# noqa`/`# type: ignore`/
+`# pragma: no cover` comments, and relaxed pytest, coverage, lint, type-check or CI configuration.
+Each one is logged as an integrity issue for the reviewer unless this step's text asks for it.
+Make failing checks pass by fixing the code, never by weakening the check."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,8 @@ def fix_prompt(
     return (
         ctx.prefix()
         + f"\n## Fix attempt {attempt} of {max_attempts} for Step {step.id}: {step.title}\n\n"
-        + "The quality gates failed after this step. Fix the problems below (change the code, not"
-        + " the tests, unless a test is itself wrong for this step).\n\n"
+        + "The quality gates or the integrity audit failed after this step. Fix the problems below"
+        + " (change the code, not the tests, unless a test is itself wrong for this step; restore"
+        + " any check reported as weakened).\n\n"
         + f"### Step text\n{step.body.strip()}\n\n### Gate output\n{feedback}\n"
     )

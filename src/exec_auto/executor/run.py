@@ -12,6 +12,7 @@ from exec_auto.agents.replay import Recorder
 from exec_auto.clock import now_iso
 from exec_auto.config import Config
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
+from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
 from exec_auto.executor.lock import TicketLock
@@ -210,6 +211,7 @@ def _run_ticket(
             history=start_history(snapshots, store.progress, plan.steps),
             sandbox=sandbox,
             sandbox_status=status,
+            auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
         )
         try:
             if _execute(env, plan.steps, fresh, should_stop):

@@ -8,7 +8,11 @@ from pathlib import Path
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.agents.replay import Recorder
 from exec_auto.config import Config
+from exec_auto.evidence.audit import Auditor
+from exec_auto.evidence.finding import IntegrityFinding
+from exec_auto.evidence.finding import feedback as integrity_feedback
 from exec_auto.executor.history import StepHistory
+from exec_auto.executor.integrity import audit_step, blocking, log_integrity
 from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
 from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
@@ -44,6 +48,8 @@ class StepEnv:
     sandbox_status: SandboxStatus | None = None
     # Gate errors the baseline already had: still reported for every step, not fed to the agent.
     broken_before: set[str] = field(default_factory=set)
+    # The integrity audit of each step's diff (None: switched off).
+    auditor: Auditor | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -159,7 +165,9 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
 
     changed = bool(touched.all() or touched.deleted)
     # A step that only deletes files can still break tests: the gates run for any change.
-    report = _gates_with_fixes(env, step, record, touched, start) if changed else None
+    report, integrity, fixes = (
+        _gates_with_fixes(env, step, record, touched, start) if changed else (None, None, 0)
+    )
     # Gates and fix attempts change files too; without them the agent's snapshot is the answer.
     end = env.snapshots.take() if report is not None else after
     record.files_touched = env.snapshots.changes(start, end) if report is not None else touched
@@ -169,6 +177,8 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         status = _log_findings(env, step, record, report)
     else:
         status = "completed"
+    if changed and env.auditor is not None:
+        status = log_integrity(store, step, record, integrity, status, fixes)
     if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
             status = "failed"
@@ -224,24 +234,25 @@ def _keep_attempt(env: StepEnv, step: Step, label: str, snap: Snapshot) -> None:
 
 def _gates_with_fixes(
     env: StepEnv, step: Step, record: StepProgress, touched: FilesTouched, start: Snapshot
-) -> GateReport | None:
-    """Run the gates; hand what they find back to the agent up to fix_attempts times."""
+) -> tuple[GateReport | None, list[IntegrityFinding] | None, int]:
+    """Run the gates and the integrity audit; hand what they find back to the agent.
+
+    Returns the last gate report, the last audit's findings and how many fix attempts were made.
+    """
     store, attempts = env.store, env.config.gates.fix_attempts
     report = _run_gates(env, step, touched, start)
+    integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
     attempt = 0
-    while (
-        report is not None
-        and report.blamed_findings
-        and not any(f.skip_step for f in report.new_findings)
-        and report.feedback()
-        and attempt < attempts
-    ):
+    while attempt < attempts:
+        feedback = _feedback(report, integrity)
+        if not feedback or (report is not None and any(f.skip_step for f in report.new_findings)):
+            break
         attempt += 1
         fix = AgentTask(
             ticket=env.ticket,
             step_id=step.id,
             step_title=step.title,
-            prompt=fix_prompt(env.prompts, step, report.feedback(), attempt, attempts),
+            prompt=fix_prompt(env.prompts, step, feedback, attempt, attempts),
             repo_root=env.root,
             attempt=attempt,
             kind="fix",
@@ -251,18 +262,28 @@ def _gates_with_fixes(
         fix_result, _, _ = call_agent(env, fix)
         _account(record, fix_result)
         _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
-        _absorb(env, record, report)
+        if report is not None:
+            _absorb(env, record, report)
         fixed = env.snapshots.take()
         _keep_attempt(env, step, f"fix-{attempt}", fixed)
         touched = env.snapshots.changes(start, fixed)
         report = _run_gates(env, step, touched, start)
-        outcome = "passed" if report is not None and report.passed else "still failing"
-        record.auto_actions.append(f"Fix attempt {attempt}: gates {outcome}")
+        integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
+        passed = report is not None and report.passed and not blocking(integrity)
+        record.auto_actions.append(
+            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}"
+        )
         store.save()
     if report is not None:
         _absorb(env, record, report)
         record.quality_gates = [r.summary for r in report.results]
-    return report
+    return report, integrity, attempt
+
+
+def _feedback(report: GateReport | None, integrity: list[IntegrityFinding] | None) -> str:
+    """What a fix attempt is told: the gates' failures, then the checks it must restore."""
+    gates = report.feedback() if report is not None and report.blamed_findings else ""
+    return "\n\n".join(p for p in (gates, integrity_feedback(integrity or [])) if p)
 
 
 def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:
