@@ -23,6 +23,8 @@ COMMANDS = {
     "diff": "exec_auto.commands.diff_cmd",
     "prune": "exec_auto.commands.prune_cmd",
     "batch-report": "exec_auto.commands.batch_report_cmd",
+    "plan-batch": "exec_auto.commands.plan_batch_cmd",
+    "ci": "exec_auto.commands.ci_cmd",
 }
 
 
@@ -198,7 +200,65 @@ def build_parser() -> argparse.ArgumentParser:
         "directory", nargs="?", help="where to create the example (default: a new temp dir)"
     )
     _add_batch_report(sub)
+    _add_plan_batch(sub)
+    _add_ci(sub)
     return parser
+
+
+def _add_tickets(p: argparse.ArgumentParser) -> None:
+    p.add_argument("tickets", nargs="*", metavar="TICKET", help="ticket names or paths")
+    p.add_argument("--all", action="store_true", help="every runnable active ticket")
+
+
+def _add_plan_batch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    plan = sub.add_parser(
+        "plan-batch", help="forecast, conflicts and waves of a batch; --json for a CI matrix"
+    )
+    _add_tickets(plan)
+    plan.add_argument("--json", action="store_true", help="the plan as JSON (matrix per shard)")
+    plan.add_argument("--parallel", type=int, default=4, metavar="N", help="slots to plan for")
+    plan.add_argument(
+        "--shard-size", dest="shard_size", type=int, default=250, metavar="N",
+        help="tickets per matrix job (at most 256)",
+    )  # fmt: skip
+    plan.add_argument(
+        "--github-output", dest="github_output", metavar="FILE",
+        help="append w<wave>s<shard>=[...] lines for a generated workflow",
+    )  # fmt: skip
+    plan.add_argument("--waves", type=int, default=1, metavar="N", help="with --github-output")
+    plan.add_argument("--shards", type=int, default=1, metavar="N", help="with --github-output")
+
+
+def _add_ci(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ci = sub.add_parser("ci", help="generate CI that runs the batch (github, kubernetes)")
+    engines = ci.add_subparsers(dest="engine", metavar="ENGINE", required=True)
+    for name, text in (
+        ("github", "write .github/workflows/exec-auto.yml"),
+        ("kubernetes", "write an Indexed Job manifest and its fan-in"),
+    ):
+        e = engines.add_parser(name, help=text)
+        _add_tickets(e)
+        e.add_argument(
+            "--max-parallel", dest="max_parallel", type=int, default=4, metavar="N",
+            help="tickets running at once",
+        )  # fmt: skip
+        e.add_argument("--output", metavar="PATH", help="where to write (default per engine)")
+        e.add_argument(
+            "--timeout-minutes", dest="timeout_minutes", type=int, default=180, metavar="N",
+            help="per ticket job",
+        )  # fmt: skip
+        e.add_argument(
+            "--run-args", dest="run_args", default="", metavar="ARGS",
+            help="extra flags for every ticket's exec-auto run (e.g. '--agent claude')",
+        )  # fmt: skip
+        e.add_argument(
+            "--shard-size", dest="shard_size", type=int, default=250, metavar="N",
+            help="tickets per matrix job (at most 256)",
+        )  # fmt: skip
+        if name == "kubernetes":
+            e.add_argument("--image", default="python:3.12-slim", help="container image")
+            e.add_argument("--repo-url", dest="repo_url", metavar="URL", help="git URL to clone")
+            e.add_argument("--namespace", default="default")
 
 
 def _add_batch_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,8 +1,8 @@
 """The job unit end to end: a fresh clone per job, a local bare repository as the remote.
 
-Each test runs the exact per-ticket command CI runs (`ci.command.job_script`) through bash in a
-clone of the bare remote, like a CI runner would, with the agent configured in the project's
-pyproject.toml.
+The project generates its workflow (`exec-auto ci github`) and commits it; each test reads the
+per-ticket command from that workflow file in a fresh clone of the bare remote and runs it
+through bash, as a GitHub runner would, with the agent configured in the project's pyproject.toml.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from exec_auto.batch.result import JobResult, load_results
 from exec_auto.ci.command import RESULT_DIR, TICKET_VAR, job_script
@@ -42,12 +43,15 @@ def _configure(root: Path, agent: str) -> None:
 
 
 @pytest.fixture
-def remote(make_batch, tmp_path: Path):
+def remote(make_batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A bare repository holding the committed project (main), as a CI remote."""
 
     def build(names: list[str], agent: str) -> Path:
         root = make_batch(names)
         _configure(root, agent)
+        monkeypatch.chdir(root)
+        assert main(["ci", "github", "--all"]) == 0
+        commit_all(root, "exec-auto workflow")
         bare = tmp_path / "remote.git"
         git(tmp_path, "init", "-q", "--bare", str(bare))
         git(root, "remote", "add", "origin", str(bare))
@@ -62,6 +66,15 @@ def _clone(bare: Path, where: Path) -> Path:
     return where
 
 
+def _workflow_command(clone: Path) -> str:
+    """The `run` line of the workflow's per-ticket step, as committed to the repository."""
+    flow = YAML(typ="safe").load((clone / ".github/workflows/exec-auto.yml").read_text())
+    steps = flow["jobs"]["ticket-w0s0"]["steps"]
+    command = next(s["run"] for s in steps if s.get("name") == "Run the ticket")
+    assert command == job_script()
+    return command
+
+
 def _job(clone: Path, ticket: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
@@ -73,7 +86,7 @@ def _job(clone: Path, ticket: str) -> subprocess.Popen[str]:
         "GIT_COMMITTER_EMAIL": "ci@ci",
     }
     return subprocess.Popen(
-        ["bash", "-c", job_script()],
+        ["bash", "-c", _workflow_command(clone)],
         cwd=clone,
         env=env,
         stdin=subprocess.DEVNULL,
