@@ -28,6 +28,9 @@ COMMANDS = {
 }
 
 
+FORMAT_HELP = "read tickets as this format only: cdd, speckit, kiro, openspec, taskmaster, bmad"
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "tickets",
@@ -40,6 +43,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="every active ticket with a plan that is not completed",
     )
+    p.add_argument("--format", metavar="NAME", help=FORMAT_HELP)
     a = p.add_argument_group("agent")
     a.add_argument(
         "--agent",
@@ -185,9 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="active and archived tickets with status, steps and open issues"
     )
     listing.add_argument("--json", action="store_true", help="one JSON array for other tools")
+    listing.add_argument("--format", metavar="NAME", help=FORMAT_HELP)
     show = sub.add_parser("show", help="a ticket's paths, status, steps, criteria and progress")
     show.add_argument("ticket", metavar="TICKET")
     show.add_argument("--json", action="store_true", help="one JSON object for other tools")
+    show.add_argument("--format", metavar="NAME", help=FORMAT_HELP)
     for name, text in (
         ("archive", "move a ticket to specs/archive"),
         ("restore", "move an archived ticket back"),

@@ -35,6 +35,10 @@ class PlanError(ExecAutoError):
     """plan.md is missing or has no recognisable steps."""
 
 
+class FormatError(ExecAutoError):
+    """A ticket file of a planning format (tasks.md, tasks.json, a story) cannot be read or written."""
+
+
 class SpecError(ExecAutoError):
     """spec.yaml cannot be read or written."""
 

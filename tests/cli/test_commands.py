@@ -24,8 +24,9 @@ def test_list_shows_active_and_archived_tickets(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["list"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["TICKET", "WHERE", "STATUS", "STEPS", "OPEN", "ISSUES"]
-    rows = {line.split()[0]: line.split()[1:] for line in out[1:]}
+    assert out[0].split() == ["TICKET", "FORMAT", "WHERE", "STATUS", "STEPS", "OPEN", "ISSUES"]
+    rows = {line.split()[0]: line.split()[2:] for line in out[1:]}
+    assert {line.split()[1] for line in out[1:]} == {"cdd"}
     assert rows["feature-a"] == ["tickets", "planned", "3", "-"]
     assert rows["bug-b"][:3] == ["archive", "no", "spec"]
 
@@ -45,7 +46,8 @@ def test_show_json_resolves_names_and_paths(project, monkeypatch, capsys, ref):
     assert main(["show", ref, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["name"] == "feature-x" and data["status"] == "planned"
-    assert data["steps"] == [
+    assert data["format"] == "cdd"
+    assert [{k: s[k] for k in ("id", "title", "phase", "status")} for s in data["steps"]] == [
         {"id": "1", "title": "First", "phase": None, "status": "pending"},
         {"id": "2", "title": "Second", "phase": None, "status": "pending"},
         {"id": "3", "title": "Third", "phase": None, "status": "pending"},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from exec_auto.errors import ExecAutoError
 from exec_auto.repo import find_root
-from exec_auto.ticket.resolve import TicketRef, active_tickets, archived_tickets
+from exec_auto.ticket.resolve import TicketRef
 
 
 @dataclass(frozen=True)
@@ -24,15 +24,22 @@ class TicketSummary:
     # Why steps is None ("no plan", "plan error").
     plan_problem: str | None = None
 
-    def cells(self) -> tuple[str, str, str, str, str]:
+    def cells(self) -> tuple[str, str, str, str, str, str]:
         """The table row."""
         return (
             self.ticket.name,
-            "archive" if self.ticket.archived else "tickets",
+            self.ticket.format,
+            self.where(),
             self.status,
             str(self.steps) if self.steps is not None else str(self.plan_problem),
             "-" if self.open_issues is None else str(self.open_issues),
         )
+
+    def where(self) -> str:
+        """'tickets'/'archive' for CDD, else the format's folder or file."""
+        if self.ticket.format == "cdd":
+            return "archive" if self.ticket.archived else "tickets"
+        return self.ticket.rel_dir + (" (archived)" if self.ticket.archived else "")
 
 
 def summarize(ticket: TicketRef) -> TicketSummary:
@@ -41,6 +48,8 @@ def summarize(ticket: TicketRef) -> TicketSummary:
     from exec_auto.formats.cdd.spec import load_spec
     from exec_auto.ticket.progress import peek_progress
 
+    if ticket.format != "cdd":
+        return _summarize_format(ticket)
     status = "no spec"
     if ticket.spec_path.is_file():
         try:
@@ -57,40 +66,61 @@ def summarize(ticket: TicketRef) -> TicketSummary:
     return TicketSummary(ticket, status, steps, issues, problem)
 
 
+def _summarize_format(ticket: TicketRef) -> TicketSummary:
+    """A non-CDD ticket: the status its own files show, its open steps, open issues of our runs."""
+    from exec_auto.formats.registry import load_ticket
+    from exec_auto.ticket.progress import peek_progress
+
+    try:
+        loaded = load_ticket(ticket)
+    except ExecAutoError:
+        return TicketSummary(ticket, "unreadable", None, None, "read error")
+    progress = peek_progress(ticket.progress_path) if ticket.progress_path.is_file() else None
+    issues = None if progress is None else len(progress.open_issues())
+    steps = len(loaded.plan.steps)
+    return TicketSummary(ticket, loaded.status or "unknown", steps, issues)
+
+
 def main(args: argparse.Namespace) -> int:
     """Print the table (rich on a terminal, plain columns when piped)."""
+    from exec_auto.formats.registry import all_tickets, get_format
+
     root = find_root(Path.cwd())
-    rows = [summarize(t) for t in [*active_tickets(root), *archived_tickets(root)]]
+    only = getattr(args, "format", None)
+    if only:
+        get_format(only)
+    rows = [summarize(t) for t in all_tickets(root, only)]
     if args.json:
         data = [
             {
                 "name": r.ticket.name,
+                "format": r.ticket.format,
                 "archived": r.ticket.archived,
                 "status": r.status,
                 "steps": r.steps,
                 "plan_problem": r.plan_problem,
                 "open_issues": r.open_issues,
-                "path": str(r.ticket.dir),
+                "path": str(r.ticket.location),
             }
             for r in rows
         ]
         print(json.dumps(data, indent=2))
         return 0
     if not rows:
-        print(f"No tickets in {root / 'specs'}/tickets or archive.")
+        print(f"No tickets in {root / 'specs'}/tickets or archive, nor of any other format.")
         return 0
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"Tickets in {root}")
-        for col in ("ticket", "where", "status", "steps", "open issues"):
+        for col in ("ticket", "format", "where", "status", "steps", "open issues"):
             table.add_column(col)
         for r in rows:
             table.add_row(*r.cells())
         Console().print(table)
         return 0
-    header = ("TICKET", "WHERE", "STATUS", "STEPS", "OPEN ISSUES")
+    header = ("TICKET", "FORMAT", "WHERE", "STATUS", "STEPS", "OPEN ISSUES")
     cells = [r.cells() for r in rows]
     widths = [max(len(x[i]) for x in [header, *cells]) for i in range(len(header))]
     for line in [header, *cells]:

@@ -12,7 +12,7 @@ from typing import Any
 from exec_auto.config import Config, build_config
 from exec_auto.errors import ExecAutoError
 from exec_auto.repo import find_root
-from exec_auto.ticket.resolve import TicketRef, resolve_ticket
+from exec_auto.ticket.resolve import TicketRef
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,7 +68,9 @@ def select_tickets(args: argparse.Namespace, cwd: Path) -> list[TicketRef]:
         return runnable_tickets(find_root(cwd))
     if not args.tickets:
         raise ExecAutoError("no ticket given", hint="exec-auto run TICKET [TICKET...] or --all")
-    return [resolve_ticket(t, cwd) for t in args.tickets]
+    from exec_auto.formats.registry import resolve
+
+    return [resolve(t, cwd, only=getattr(args, "format", None)) for t in args.tickets]
 
 
 def run_one(ticket: TicketRef, config: Config, *, restart: bool = False) -> int:

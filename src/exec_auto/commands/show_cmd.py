@@ -7,44 +7,63 @@ import json
 from pathlib import Path
 from typing import Any
 
-from exec_auto.ticket.resolve import resolve_ticket
 
-
-def describe(ref: str, cwd: Path) -> dict[str, Any]:
+def describe(ref: str, cwd: Path, only: str | None = None) -> dict[str, Any]:
     """The ticket as one JSON-ready object."""
-    from exec_auto.formats.cdd.plan import load_plan
-    from exec_auto.formats.cdd.spec import load_spec
+    from exec_auto.formats.registry import format_of, resolve
     from exec_auto.ticket.progress import peek_progress
 
-    ticket = resolve_ticket(ref, cwd, allow_archived=True)
-    plan = load_plan(ticket.plan_path)
-    spec = load_spec(ticket.spec_path) if ticket.spec_path.is_file() else None
+    ticket = resolve(ref, cwd, allow_archived=True, only=only)
+    fmt = format_of(ticket)
+    loaded = fmt.load(ticket)
+    plan = loaded.plan
+    cdd = ticket.format == "cdd"
     progress = peek_progress(ticket.progress_path)
     by_id = {s.step_id: s for s in progress.implementation_steps} if progress else {}
+
+    def status(step_id: str, done: bool) -> str:
+        if step_id in by_id:
+            return by_id[step_id].status
+        return "done before" if done else "pending"
+
     return {
         "name": ticket.name,
-        "status": (spec.status if spec else None) or ("archived" if ticket.archived else "unknown"),
+        "format": ticket.format,
+        "format_label": fmt.label,
+        "status": loaded.status or ("archived" if ticket.archived else "unknown"),
         "archived": ticket.archived,
-        "type": spec.ticket_type if spec else None,
-        "title": (spec.title if spec and spec.title else plan.title),
+        "type": loaded.ticket_type,
+        "title": loaded.title,
         "paths": {
             "root": str(ticket.root),
-            "folder": str(ticket.dir),
-            "plan": str(ticket.plan_path),
-            "spec": str(ticket.spec_path) if spec else None,
+            "folder": str(ticket.location),
+            "plan": str(ticket.plan_path if cdd else plan.path),
+            "spec": (
+                str(ticket.spec_path)
+                if loaded.status is not None or ticket.spec_path.is_file()
+                else None
+            )
+            if cdd
+            else None,
             "progress": str(ticket.progress_path) if progress else None,
         },
+        "files": list(loaded.files),
+        "derivation": list(loaded.derivation),
         "steps": [
             {
                 "id": s.id,
                 "title": s.title,
                 "phase": s.phase,
-                "status": by_id[s.id].status if s.id in by_id else "pending",
+                "status": status(s.id, s.done),
+                "depends_on": list(s.depends_on),
+                "parallel": s.parallel,
+                "optional": s.optional,
+                "source": s.source,
             }
             for s in plan.steps
         ],
-        "acceptance_criteria": [c.text for c in (spec.criteria if spec else ())],
-        "criteria_detail": [c.model_dump() for c in (spec.criteria if spec else ())],
+        "acceptance_criteria": [c.text for c in loaded.criteria],
+        "criteria_detail": [c.model_dump() for c in loaded.criteria],
         "plan_dependencies": list(plan.dependencies),
         "issues": [
             {
@@ -66,31 +85,39 @@ def describe(ref: str, cwd: Path) -> dict[str, Any]:
             ),
             "open_issues": len(progress.open_issues()),
         },
-        "warnings": list(spec.warnings)
-        if spec
-        else ["spec.yaml not found: no acceptance criteria"],
+        "warnings": list(loaded.warnings),
     }
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the description as JSON or as readable text."""
-    data = describe(args.ticket, Path.cwd())
+    data = describe(args.ticket, Path.cwd(), getattr(args, "format", None))
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(f"Ticket:   {data['name']}  ({data['status']}{', archived' if data['archived'] else ''})")
+    print(f"Format:   {data['format_label']} — read {', '.join(data['files'])}")
     print(f"Title:    {data['title']}")
     for key, value in data["paths"].items():
         if value:
             print(f"{key + ':':<9} {value}")
+    for line in data["derivation"]:
+        print(f"Read:     {line}")
     print(f"\nSteps ({len(data['steps'])}):")
     for s in data["steps"]:
         phase = f" [{s['phase']}]" if s["phase"] else ""
-        print(f"  {s['id']:>5}. {s['title']}{phase}  — {s['status']}")
+        marks = (" (P)" if s["parallel"] else "") + (" (optional)" if s["optional"] else "")
+        print(f"  {s['id']:>5}. {s['title']}{phase}{marks}  — {s['status']}")
+        if s["depends_on"]:
+            print(f"         depends on: {', '.join(s['depends_on'])}")
+        if s["source"]:
+            print(f"         from: {s['source']}")
     print(f"\nAcceptance criteria ({len(data['acceptance_criteria'])}):")
     for c in data["criteria_detail"]:
         verify = f"  (verify: {c['verify']})" if c.get("verify") else ""
         print(f"  - {c['text']}{verify}")
+        if c.get("source"):
+            print(f"      from: {c['source']}")
     if data["progress"]:
         p = data["progress"]
         print(

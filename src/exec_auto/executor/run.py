@@ -14,6 +14,7 @@ from exec_auto.config import Config
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
 from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
+from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
@@ -21,9 +22,8 @@ from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
 from exec_auto.executor.steps import StepEnv, gate_context, run_step
 from exec_auto.executor.ui import RunUI
-from exec_auto.formats.cdd.archive import archive_ticket, restore_command
-from exec_auto.formats.cdd.plan import load_plan
-from exec_auto.formats.cdd.spec import Spec, load_spec, set_spec_status
+from exec_auto.formats.cdd.archive import restore_command
+from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
@@ -88,9 +88,11 @@ def _judge(
 
 
 def _prepare_progress(
-    ticket: TicketRef, spec: Spec | None, restart: bool, ui: RunUI
+    ticket: TicketRef, ticket_type: str | None, restart: bool, ui: RunUI
 ) -> tuple[ProgressStore, bool]:
     path = ticket.progress_path
+    # Formats without a progress file of their own keep it under the exec-auto state dir.
+    path.parent.mkdir(parents=True, exist_ok=True)
     if restart and path.exists():
         backup = path.with_name(f"progress.yaml.bak-{now_iso().replace(':', '')}")
         shutil.copy2(path, backup)
@@ -101,7 +103,7 @@ def _prepare_progress(
         ui.message(f"[AUTO] {warning}")
     fresh = progress is None
     if progress is None:
-        progress = fresh_progress(ticket.name, spec.ticket_type if spec else None)
+        progress = fresh_progress(ticket.name, ticket_type)
     progress.ticket.status = "in_progress"
     progress.ticket.completed_at = None
     return ProgressStore(path, progress, ticket.root, on_issue=ui.issue_logged), fresh
@@ -152,29 +154,35 @@ def _run_ticket(
     status: SandboxStatus,
 ) -> TicketOutcome:
     root = ticket.root
-    plan = load_plan(ticket.plan_path)
+    fmt = format_of(ticket)
+    loaded = fmt.load(ticket)
     scratch = state_dir(root)
-    with TicketLock(scratch, ticket.name):
-        spec = load_spec(ticket.spec_path) if ticket.spec_path.is_file() else None
+    lock_name = ticket.name if ticket.format == "cdd" else f"{ticket.format}-{ticket.dir.name}"
+    with TicketLock(scratch, lock_name):
         label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
+        open_steps = sum(1 for s in loaded.plan.steps if not s.done)
         ui.message(
-            f"[AUTO] Starting autonomous execution of {ticket.name}: {len(plan.steps)} steps, "
-            f"{len(spec.criteria) if spec else 0} acceptance criteria, agent '{agent.name}'{label}"
+            f"[AUTO] Starting autonomous execution of {ticket.name}: {open_steps} steps, "
+            f"{len(loaded.criteria)} acceptance criteria, agent '{agent.name}'{label}"
         )
         ui.message(f"[AUTO] {status.line()}")
-        store, fresh = _prepare_progress(ticket, spec, restart, ui)
+        store, fresh = _prepare_progress(ticket, loaded.ticket_type, restart, ui)
+        plan = executable_plan(loaded.plan, store.progress)
+        hooks = FormatHooks(fmt, loaded, store, ui)
+        hooks.announce(len(loaded.plan.steps) - len(plan.steps))
         for warning in reconcile(store.progress, plan):
             ui.message(f"[AUTO] {warning}")
         store.save()
-        if spec is None and fresh:
+        if loaded.no_criteria_note and fresh:
             store.log_issue(
                 "warning",
-                "spec.yaml not found: no acceptance criteria to validate",
+                loaded.no_criteria_note,
                 step_id=None,
                 severity="low",
                 action_taken="Continued without criteria",
             )
         conventions, missing = load_conventions(root)
+        conventions = hooks.conventions(conventions)
         if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
             store.log_issue(
                 "warning",
@@ -183,11 +191,9 @@ def _run_ticket(
                 severity="low",
                 action_taken="Continued",
             )
-        if spec is not None and spec.status != "in_progress":
-            # Starting fresh, or resuming a run whose spec was edited meanwhile.
-            set_spec_status(ticket.spec_path, "in_progress", now_iso())
-            ui.message('[AUTO] Updating spec.yaml status to "in_progress"')
-        criteria = spec.criteria if spec else ()
+        # Starting fresh, or resuming a run whose status was edited meanwhile.
+        hooks.started(now_iso())
+        criteria = loaded.criteria
         gates = gates_factory(config, plan.dependencies)
         prompt_dir = scratch / "prompts" / ticket.name
         prompt_dir.mkdir(parents=True, exist_ok=True)
@@ -214,9 +220,9 @@ def _run_ticket(
             auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
         )
         try:
-            if _execute(env, plan.steps, fresh, should_stop):
+            if _execute(env, plan.steps, fresh, should_stop, hooks):
                 return _stopped(ticket, env, agent)
-            return _finish(ticket, env, criteria, agent)
+            return _finish(ticket, env, criteria, agent, hooks)
         except KeyboardInterrupt:
             kill_all()
             store.progress.ticket.status = "interrupted"
@@ -282,8 +288,11 @@ def _execute(
     steps: Sequence[Step],
     fresh: bool,
     should_stop: Callable[[], str | None] | None = None,
+    hooks: FormatHooks | None = None,
 ) -> bool:
     """Run the unfinished steps; True when should_stop ended the run early."""
+    if hooks is not None:
+        steps = hooks.order(steps)
     total = len(steps)
     pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
     # A resume keeps the recorded known failures: the tree now holds earlier steps' work, so
@@ -312,7 +321,14 @@ def _execute(
             return True
         resumed = record.status == "in_progress"
         env.ui.step_started(index, total, step.id, step.title)
+        if hooks is not None and hooks.skip_blocked(step):
+            env.ui.step_finished(index, total, env.store.step(step.id))
+            continue
+        if hooks is not None:
+            hooks.step_changed(step, "in_progress")
         run_step(env, step, resumed=resumed)
+        if hooks is not None:
+            hooks.step_changed(step, env.store.step(step.id).status)
         env.ui.step_finished(index, total, env.store.step(step.id))
     return False
 
@@ -324,7 +340,7 @@ def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
     """
     env.store.set_run_status("stopped", completed=True)
     report = build_report(
-        env.store.progress, agent.name, EXIT_ISSUES, str(env.store.path.relative_to(env.root))
+        env.store.progress, agent.name, EXIT_ISSUES, _shown(env.store.path, env.root)
     )
     _containment(report, env)
     return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
@@ -369,8 +385,17 @@ def _final_gate(env: StepEnv) -> GateReport:
     return final
 
 
+def _shown(path: Path, root: Path) -> str:
+    """path relative to the project when it is inside it (a worktree's state dir may not be)."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def _finish(
-    ticket: TicketRef, env: StepEnv, criteria: tuple[Criterion, ...], agent: Agent
+    ticket: TicketRef,
+    env: StepEnv,
+    criteria: tuple[Criterion, ...],
+    agent: Agent,
+    hooks: FormatHooks | None = None,
 ) -> TicketOutcome:
     store, config = env.store, env.config
     final = _final_gate(env)
@@ -382,10 +407,9 @@ def _finish(
     store.progress.acceptance_criteria = validate(
         criteria, env.root, final.passed_tests, final.failed_tests, judge
     )
-    if ticket.spec_path.is_file():
-        set_spec_status(ticket.spec_path, "completed", now_iso())
-        env.ui.message('[AUTO] Updating spec.yaml status to "completed"')
-    return _report_and_archive(ticket, env, agent)
+    if hooks is not None:
+        hooks.finished(now_iso(), clean=_exit_code(store.progress) == EXIT_OK)
+    return _report_and_archive(ticket, env, agent, hooks)
 
 
 def _free_attempts(env: StepEnv) -> None:
@@ -406,7 +430,9 @@ def _exit_code(progress: Progress) -> int:
     return EXIT_OK if clean else EXIT_ISSUES
 
 
-def _report_and_archive(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
+def _report_and_archive(
+    ticket: TicketRef, env: StepEnv, agent: Agent, hooks: FormatHooks | None = None
+) -> TicketOutcome:
     """Write the report next to progress.yaml, then move the folder (report included) to the archive."""
     store = env.store
 
@@ -415,21 +441,20 @@ def _report_and_archive(ticket: TicketRef, env: StepEnv, agent: Agent) -> Ticket
         store.set_run_status(
             "completed" if code == EXIT_OK else "completed_with_issues", completed=True
         )
-        report = build_report(
-            store.progress, agent.name, code, str(store.path.relative_to(env.root))
-        )
+        report = build_report(store.progress, agent.name, code, _shown(store.path, env.root))
         _containment(report, env)
         if archived:
             report.archived_to = ticket.moved(archived=True).rel_dir
             report.restore_command = restore_command(ticket)
         return report, code
 
-    report, code = finish_report(env.config.archive)
+    archive = env.config.archive and hooks is not None and hooks.fmt.archives
+    report, code = finish_report(archive)
     paths = write_report(report, ticket.dir)
-    if not env.config.archive:
+    if not archive or hooks is None:
         return TicketOutcome(ticket, code, report, paths)
     try:
-        moved = archive_ticket(ticket)
+        moved = hooks.fmt.archive(hooks.loaded)
     except Exception as exc:  # the last step: a failure is logged, the report stays in place
         store.log_issue(
             "runtime_error",

@@ -40,6 +40,16 @@ class Step(BaseModel):
     title: str
     body: str
     phase: str | None = None
+    # Ids of steps that must finish first (spec-kit "(depends on T012)", Kiro/cc-sdd _Depends:_, Taskmaster).
+    depends_on: tuple[str, ...] = ()
+    # The format marks the step as safe to run alongside its neighbours ([P], (P)).
+    parallel: bool = False
+    # Kiro's "- [ ]*": the parent counts as done without it.
+    optional: bool = False
+    # Already marked done in the format's own file when it was read.
+    done: bool = False
+    # How the step was read ("tasks.md:42 checkbox T001"), shown by `exec-auto show`.
+    source: str = ""
 
 
 class Plan(BaseModel):
@@ -64,6 +74,8 @@ class Criterion(BaseModel):
     verify: str | None = None
     group: str | None = None
     tests: tuple[str, ...] = ()
+    # How the criterion was read ("spec.md:20 US1 scenario 1"), shown by `exec-auto show`.
+    source: str = ""
 
 
 class FilesTouched(BaseModel):

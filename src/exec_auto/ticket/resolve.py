@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,16 +18,32 @@ TICKET_FILES = ("plan.md", "spec.yaml", "progress.yaml")
 
 @dataclass(frozen=True)
 class TicketRef:
-    """A ticket folder inside a project, active (specs/tickets) or archived (specs/archive)."""
+    """A ticket of some format: by default a CDD folder, active (specs/tickets) or archived.
+
+    Other formats set `format`, `source` (their own folder or file) and `home`, the folder under
+    the repository's exec-auto state that holds progress.yaml and the reports for them.
+    """
 
     name: str
     root: Path
     archived: bool = False
+    format: str = "cdd"
+    source: Path | None = None
+    home: Path | None = None
 
     @property
     def dir(self) -> Path:
-        """The ticket's folder."""
+        """The folder holding progress.yaml and the reports (the ticket folder for CDD)."""
+        if self.home is not None:
+            return self.home
+        if self.source is not None:
+            return state_home(self.root, self.format, self.name)
         return self.root / (ARCHIVE if self.archived else TICKETS) / self.name
+
+    @property
+    def location(self) -> Path:
+        """The format's own folder or file (CDD: the ticket folder)."""
+        return self.source if self.source is not None else self.dir
 
     @property
     def plan_path(self) -> Path:
@@ -44,12 +62,25 @@ class TicketRef:
 
     @property
     def rel_dir(self) -> str:
-        """The folder relative to the project root, POSIX style."""
+        """The format's folder or file relative to the project root, POSIX style."""
+        if self.source is not None:
+            return self.source.relative_to(self.root).as_posix()
         return (ARCHIVE if self.archived else TICKETS).joinpath(self.name).as_posix()
 
     def moved(self, archived: bool) -> TicketRef:
-        """The same ticket on the other side of an archive/restore."""
+        """The same CDD ticket on the other side of an archive/restore."""
         return TicketRef(self.name, self.root, archived)
+
+
+@functools.lru_cache(maxsize=256)
+def state_home(root: Path, fmt: str, name: str) -> Path:
+    """Where progress.yaml and reports of a format without its own progress file live."""
+    from exec_auto.repo import state_dir
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "ticket"
+    home = state_dir(root) / "tickets" / fmt / safe
+    home.mkdir(parents=True, exist_ok=True)
+    return home
 
 
 def _names(folder: Path) -> list[str]:
@@ -68,7 +99,7 @@ def archived_tickets(root: Path) -> list[TicketRef]:
     return [TicketRef(n, root, archived=True) for n in _names(root / ARCHIVE)]
 
 
-def _from_path(candidate: Path, root: Path) -> TicketRef | None:
+def ticket_from_path(candidate: Path, root: Path) -> TicketRef | None:
     """A ticket from a path inside specs/tickets or specs/archive, else None."""
     folder = candidate.parent if candidate.name in TICKET_FILES else candidate
     folder = folder.resolve()
@@ -88,7 +119,7 @@ def resolve_ticket(ref: str, cwd: Path, *, allow_archived: bool = False) -> Tick
     looks_like_path = "/" in text or text.endswith((".md", ".yaml", ".yml")) or text in {".", ".."}
     if looks_like_path:
         candidate = Path(text) if Path(text).is_absolute() else cwd / text
-        found = _from_path(candidate, root)
+        found = ticket_from_path(candidate, root)
         if found is None:
             raise TicketNotFoundError(
                 f"{text!r} is not a ticket folder inside {TICKETS}/ or {ARCHIVE}/",
