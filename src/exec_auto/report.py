@@ -273,7 +273,8 @@ def render_markdown(report: Report) -> str:
     if report.archived_to:
         lines += [
             "",
-            f"Archived to: `{report.archived_to}` — restore with `{report.restore_command}`",
+            f"Archived to: `{report.archived_to}`"
+            + (f" — restore with `{report.restore_command}`" if report.restore_command else ""),
         ]
     return "\n".join(lines) + "\n"
 

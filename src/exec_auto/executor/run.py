@@ -22,7 +22,6 @@ from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
 from exec_auto.executor.steps import StepEnv, gate_context, run_step
 from exec_auto.executor.ui import RunUI
-from exec_auto.formats.cdd.archive import restore_command
 from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
 from exec_auto.proc import kill_all, sandbox_scope
@@ -443,9 +442,9 @@ def _report_and_archive(
         )
         report = build_report(store.progress, agent.name, code, _shown(store.path, env.root))
         _containment(report, env)
-        if archived:
-            report.archived_to = ticket.moved(archived=True).rel_dir
-            report.restore_command = restore_command(ticket)
+        if archived and hooks is not None:
+            report.archived_to = hooks.fmt.archive_destination(hooks.loaded)
+            report.restore_command = hooks.fmt.restore_hint(hooks.loaded)
         return report, code
 
     archive = env.config.archive and hooks is not None and hooks.fmt.archives
@@ -461,7 +460,7 @@ def _report_and_archive(
             f"could not archive the ticket: {exc}",
             step_id=None,
             severity="medium",
-            action_taken="Left in specs/tickets; archive it with `exec-auto archive`",
+            action_taken=f"Left in {ticket.rel_dir}; archive it with `exec-auto archive`",
         )
         report, code = finish_report(False)
         return TicketOutcome(ticket, code, report, write_report(report, ticket.dir))

@@ -77,6 +77,14 @@ class Format(Protocol):
         """Record that every step ran (clean: every step completed and nothing is open)."""
         ...
 
+    def archive_destination(self, ticket: LoadedTicket) -> str:
+        """Where `archive` will move the ticket (repo-relative), for the report."""
+        ...
+
+    def restore_hint(self, ticket: LoadedTicket) -> str | None:
+        """The command that undoes `archive`, if there is one."""
+        ...
+
     def archive(self, ticket: LoadedTicket) -> TicketRef:
         """Move the finished ticket where the format's tools keep finished work."""
         ...

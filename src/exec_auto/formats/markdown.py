@@ -67,9 +67,16 @@ def heading_before(heads: list[Heading], line: int, max_level: int = 6) -> Headi
 
 def plain(text: str) -> str:
     """text without emphasis markers and code backticks (identifiers like test_add stay whole)."""
-    text = _STRONG.sub(r"\2", text)
-    text = _EM.sub(lambda m: m.group(1) or m.group(2), text)
-    return text.replace("`", "").strip()
+    parts = re.split(r"(`+[^`]*`+)", text)
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:  # a code span: its content is literal
+            out.append(part.strip("`"))
+            continue
+        part = _STRONG.sub(r"\2", part)
+        part = _EM.sub(lambda m: m.group(1) or m.group(2), part)
+        out.append(part.replace("**", ""))
+    return "".join(out).strip()
 
 
 def first_h1(lines: list[str]) -> str:

@@ -15,11 +15,13 @@ from pathlib import Path
 from exec_auto.errors import TicketNotFoundError
 from exec_auto.formats.base import Format, LoadedTicket
 from exec_auto.formats.cdd.layout import Cdd
+from exec_auto.formats.kiro import Kiro
+from exec_auto.formats.openspec import OpenSpec
 from exec_auto.formats.speckit import SpecKit
 from exec_auto.repo import find_root
 from exec_auto.ticket.resolve import TicketRef, resolve_ticket
 
-FORMATS: tuple[Format, ...] = (Cdd(), SpecKit())
+FORMATS: tuple[Format, ...] = (Cdd(), SpecKit(), Kiro(), OpenSpec())
 NAMES = tuple(f.name for f in FORMATS)
 
 

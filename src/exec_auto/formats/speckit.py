@@ -160,6 +160,14 @@ class SpecKit:
         """Nothing beyond the ticks."""
         return []
 
+    def archive_destination(self, ticket: LoadedTicket) -> str:
+        """Not archived: it stays where it is."""
+        return ticket.ref.rel_dir
+
+    def restore_hint(self, ticket: LoadedTicket) -> str | None:
+        """Nothing to undo."""
+        return None
+
     def archive(self, ticket: LoadedTicket) -> TicketRef:
         """spec-kit keeps finished features where they are."""
         return ticket.ref

@@ -77,8 +77,16 @@ def checkboxes(lines: list[str]) -> list[Checkbox]:
     """Every checkbox item outside fenced code blocks, in file order."""
     out: list[Checkbox] = []
     fence: str | None = None
+    comment = False
     for index, raw in enumerate(lines):
         line = bare(raw)
+        # Tasks commented out with <!-- ... --> are not tasks.
+        if comment:
+            comment = "-->" not in line
+            continue
+        if line.lstrip().startswith("<!--"):
+            comment = "-->" not in line
+            continue
         opener = _FENCE.match(line)
         if opener:
             token = opener.group(1)

@@ -88,6 +88,16 @@ class Cdd:
         set_spec_status(ticket.ref.spec_path, "completed", now)
         return ['Updating spec.yaml status to "completed"']
 
+    def archive_destination(self, ticket: LoadedTicket) -> str:
+        """specs/archive/<name>."""
+        return ticket.ref.moved(archived=True).rel_dir
+
+    def restore_hint(self, ticket: LoadedTicket) -> str | None:
+        """exec-auto restore <name>."""
+        from exec_auto.formats.cdd.archive import restore_command
+
+        return restore_command(ticket.ref)
+
     def archive(self, ticket: LoadedTicket) -> TicketRef:
         """Move the folder to specs/archive (spec status archived)."""
         from exec_auto.formats.cdd.archive import archive_ticket
