@@ -125,6 +125,9 @@ def cli_argv(agent_command: str, *extra: str) -> list[str]:
         "command",
         "--agent-command",
         agent_command,
+        # The helper plan ("Do first.") is deliberately minimal: it scores below the readiness
+        # threshold, so these runs are forced past the gate explicitly.
+        "--force",
         *extra,
     ]
 
@@ -135,7 +138,16 @@ def run_cli(root: Path, monkeypatch: pytest.MonkeyPatch, agent_command: str, *ex
 
     monkeypatch.chdir(root)
     return main(
-        ["run", "feature-x", "--agent", "command", "--agent-command", agent_command, *extra]
+        [
+            "run",
+            "feature-x",
+            "--agent",
+            "command",
+            "--agent-command",
+            agent_command,
+            "--force",
+            *extra,
+        ]
     )
 
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "batch-report": "exec_auto.commands.batch_report_cmd",
     "plan-batch": "exec_auto.commands.plan_batch_cmd",
     "ci": "exec_auto.commands.ci_cmd",
+    "check": "exec_auto.commands.check_cmd",
 }
 
 
@@ -136,6 +137,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     j.add_argument(
         "--result-file", dest="result_file", metavar="FILE", help="write the job's result JSON here"
     )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="run tickets below the readiness threshold unattended anyway",
+    )
     b = p.add_argument_group("batch")
     b.add_argument(
         "--parallel", type=int, metavar="N", help="tickets at once, each in its own git worktree"
@@ -201,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("ticket", metavar="TICKET")
     _add_review_commands(sub)
+    check = sub.add_parser(
+        "check", help="readiness score 0-100 of a ticket for an unattended run, with reasons"
+    )
+    check.add_argument("ticket", metavar="TICKET")
+    check.add_argument("--json", action="store_true", help="one JSON object for other tools")
+    check.add_argument(
+        "--threshold", type=int, metavar="N", help="compare with N instead of the configured 60"
+    )
     demo = sub.add_parser("demo", help="run a bundled example ticket offline (a recorded session)")
     demo.add_argument(
         "directory", nargs="?", help="where to create the example (default: a new temp dir)"

@@ -118,6 +118,20 @@ class EvidenceConfig(BaseModel):
     red_green: bool = True
 
 
+class ReadinessConfig(BaseModel):
+    """The readiness check before unattended runs (see `exec_auto.readiness`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Unattended runs of tickets scoring below this refuse to start (batches skip them).
+    threshold: int = Field(default=60, ge=0, le=100)
+    # Extra critical areas: name -> keywords, added to auth, payments and migrations.
+    critical_areas: dict[str, list[str]] = Field(default_factory=dict)
+    # Learn from earlier runs' progress files (see `exec-auto insights`).
+    history: bool = True
+
+
 class Config(BaseModel):
     """Everything a run needs to know besides the ticket itself."""
 
@@ -129,6 +143,7 @@ class Config(BaseModel):
     batch: BatchConfig = BatchConfig()
     sandbox: SandboxConfig = SandboxConfig()
     evidence: EvidenceConfig = EvidenceConfig()
+    readiness: ReadinessConfig = ReadinessConfig()
 
 
 def load_pyproject_section(repo_root: Path) -> dict[str, Any]:

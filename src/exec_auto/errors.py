@@ -67,3 +67,12 @@ class Interrupted(ExecAutoError):
     """The run was stopped by SIGINT or SIGTERM."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class NotReadyError(ExecAutoError):
+    """The ticket's readiness score is below the threshold for an unattended run."""
+
+    def __init__(self, message: str, *, score: int, reasons: list[str], hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.score = score
+        self.reasons = reasons

@@ -10,7 +10,12 @@ from pydantic import BaseModel, Field
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
 from exec_auto.evidence.reporting import integrity_section
-from exec_auto.ticket.model import AutoActionsSummary, CriterionProgress, Progress
+from exec_auto.ticket.model import (
+    AutoActionsSummary,
+    CriterionProgress,
+    Progress,
+    ReadinessRecord,
+)
 from exec_auto.usage import Usage
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -73,6 +78,7 @@ class Report(BaseModel):
     # How the run was contained (the sandbox's status line); sandboxed False puts it first.
     sandbox: str = ""
     sandboxed: bool | None = None
+    readiness: ReadinessRecord | None = None
 
 
 def _net_files(progress: Progress) -> tuple[list[str], list[str], list[str]]:
@@ -183,6 +189,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         next_actions=_next_actions(progress, progress.acceptance_criteria),
         progress_file=progress_file,
         exit_code=exit_code,
+        readiness=progress.readiness,
     )
 
 
@@ -193,6 +200,16 @@ def usage_text(usage: Usage) -> str:
         f"({usage.cache_read_tokens} cache read, {usage.cache_write_tokens} cache write), "
         f"cost {usage.cost_text()}"
     )
+
+
+def _readiness_lines(readiness: ReadinessRecord | None) -> list[str]:
+    if readiness is None:
+        return []
+    forced = ", below it: started anyway" if readiness.forced else ""
+    lines = [f"**Readiness:** {readiness.score}/100 (threshold {readiness.threshold}{forced})"]
+    if readiness.forced:
+        lines += [f"  - {reason}" for reason in readiness.reasons[:8]]
+    return ["", *lines]
 
 
 CRIT_MARK = {
@@ -223,6 +240,7 @@ def render_markdown(report: Report) -> str:
         f"**Duration:** {dur}  ",
         f"**Steps:** {done}/{total} completed ({c['completed_with_warning']} with warnings), "
         f"{c['failed']} failed, {c['skipped']} skipped",
+        *_readiness_lines(report.readiness),
         "",
         *integrity_section(report.integrity, report.integrity_audited_steps),
         "## Steps",

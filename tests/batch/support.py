@@ -109,6 +109,8 @@ def run_batch_cli(monkeypatch: pytest.MonkeyPatch, report_dir: Path):
                 "--no-gates",
                 "--report-dir",
                 str(report_dir),
+                # The helper plans are minimal ("Do one."): forced past the readiness gate.
+                "--force",
             ]
         )
 

@@ -35,7 +35,7 @@ def test_ctrl_c_keeps_progress_and_a_rerun_resumes(make_batch, run_batch_cli, re
         pre=f'echo "$T $S" >> {calls}; '
         f'if [ "$S" = 2 ] && [ -f {hang} ]; then touch {marks}/$T; sleep 60; fi'
     )
-    argv = [sys.executable, "-m", "exec_auto", "run", "a", "b", "--parallel", "2"]
+    argv = [sys.executable, "-m", "exec_auto", "run", "a", "b", "--parallel", "2", "--force"]
     argv += ["--agent", "command", "--agent-command", agent, "--no-gates"]
     argv += ["--report-dir", str(report_dir)]
     log = (tmp_path / "batch.out").open("w")

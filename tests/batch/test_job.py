@@ -86,7 +86,8 @@ def _job(clone: Path, ticket: str) -> subprocess.Popen[str]:
         "GIT_COMMITTER_EMAIL": "ci@ci",
     }
     return subprocess.Popen(
-        ["bash", "-c", _workflow_command(clone)],
+        # The helper plans are minimal ("Do one."): forced past the readiness gate explicitly.
+        ["bash", "-c", _workflow_command(clone) + " --force"],
         cwd=clone,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -22,6 +22,8 @@ ROW_KEYS = {
     "worktree_kept",
     "report_path",
     "note",
+    "readiness_score",
+    "readiness_reasons",
 }
 
 

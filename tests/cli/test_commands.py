@@ -67,7 +67,10 @@ def test_absolute_path_from_elsewhere(project, tmp_path, monkeypatch, capsys):
 def test_shorthand_runs_the_ticket(project, script_agent, monkeypatch):
     monkeypatch.chdir(project)
     cmd = script_agent({"*": [{"append": "log.txt", "text": "x"}]})
-    assert main(["feature-x", "--agent", "command", "--agent-command", cmd, "--no-gates"]) == 1
+    assert (
+        main(["feature-x", "--agent", "command", "--agent-command", cmd, "--no-gates", "--force"])
+        == 1
+    )
     assert (project / "specs" / "archive" / "feature-x" / "report.json").exists()
 
 

@@ -45,7 +45,16 @@ def test_openai_ticket_with_gates_fix_and_judge(tmp_path: Path, monkeypatch: pyt
     with FakeOpenAI(script) as fake:
         monkeypatch.chdir(root)
         code = main(
-            ["run", "feature-x", "--agent", "openai", "--base-url", fake.base_url, "--no-archive"]
+            [
+                "run",
+                "feature-x",
+                "--agent",
+                "openai",
+                "--base-url",
+                fake.base_url,
+                "--no-archive",
+                "--force",
+            ]
         )
         fix_request = json.dumps(fake.requests[4])
     report = json.loads((root / "specs" / "tickets" / "feature-x" / "report.json").read_text())

@@ -40,7 +40,16 @@ def test_claude_ticket_runs_gates_and_records_usage(
     with FakeAnthropic(script) as fake:
         monkeypatch.chdir(root)
         code = main(
-            ["run", "feature-x", "--agent", "claude", "--base-url", fake.base_url, "--no-archive"]
+            [
+                "run",
+                "feature-x",
+                "--agent",
+                "claude",
+                "--base-url",
+                fake.base_url,
+                "--no-archive",
+                "--force",
+            ]
         )
     folder = root / "specs" / "tickets" / "feature-x"
     report = json.loads((folder / "report.json").read_text())

@@ -168,7 +168,16 @@ def test_record_then_replay_reproduces_the_changes(project, script_agent, monkey
     _run(project, monkeypatch, script_agent(WRITE_ALL), "--record", str(recording))
     monkeypatch.chdir(clone)
     code = main(
-        ["run", "feature-x", "--agent", "replay", "--replay-file", str(recording), "--no-gates"]
+        [
+            "run",
+            "feature-x",
+            "--agent",
+            "replay",
+            "--replay-file",
+            str(recording),
+            "--no-gates",
+            "--force",
+        ]
     )
     assert code == 1
     for path in ("a.txt", "pkg/b.txt", "c.txt"):

@@ -41,7 +41,7 @@ from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import Gates
 from exec_auto.proc import git
 from exec_auto.report import Report
-from exec_auto.ticket.model import ProgressIssue, StepProgress
+from exec_auto.ticket.model import ProgressIssue, ReadinessRecord, StepProgress
 from exec_auto.ticket.resolve import TicketRef
 
 
@@ -54,6 +54,8 @@ class JobSpec:
     remote: str | None = None
     result_file: Path | None = None
     restart: bool = False
+    # The readiness check the caller made (recorded in the ticket's progress.yaml).
+    readiness: ReadinessRecord | None = None
 
 
 @dataclass
@@ -196,6 +198,7 @@ def _run_ticket(
                 restart=spec.restart,
                 gates_factory=env.gates_factory or default_gates,
                 should_stop=env.should_stop,
+                readiness=spec.readiness,
             )
     except KeyboardInterrupt:
         if env.interrupted is not None:

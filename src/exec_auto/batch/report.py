@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from exec_auto.atomicio import atomic_write_text
-from exec_auto.batch.result import ERROR, INTERRUPTED, NOT_STARTED, JobResult
+from exec_auto.batch.result import ERROR, INTERRUPTED, NOT_READY, NOT_STARTED, JobResult
 from exec_auto.clock import parse_iso
 from exec_auto.proc import git
 from exec_auto.repo import git_dir
@@ -22,7 +22,15 @@ from exec_auto.usage import Usage
 
 SEVERITIES = ("high", "medium", "low")
 META_FILE = "batch.json"
-__all__ = ["ERROR", "INTERRUPTED", "NOT_STARTED", "BatchMeta", "BatchReport", "BatchRow"]
+__all__ = [
+    "ERROR",
+    "INTERRUPTED",
+    "NOT_READY",
+    "NOT_STARTED",
+    "BatchMeta",
+    "BatchReport",
+    "BatchRow",
+]
 
 
 def _no_issues() -> dict[str, int]:
@@ -48,6 +56,9 @@ class BatchRow(BaseModel):
     worktree_kept: str | None = None
     report_path: str | None = None
     note: str | None = None
+    # The readiness score; not_ready rows also carry its reasons (as `exec-auto check` words them).
+    readiness_score: int | None = None
+    readiness_reasons: list[str] = Field(default_factory=list)
 
 
 class BatchTotals(BaseModel):
@@ -124,6 +135,8 @@ def row_from_result(result: JobResult) -> BatchRow:
         worktree_kept=result.refs.worktree_kept,
         report_path=result.report_path,
         note=result.note,
+        readiness_score=result.readiness_score,
+        readiness_reasons=result.readiness_reasons,
     )
 
 
@@ -212,6 +225,20 @@ def _merged(row: BatchRow) -> str:
     return "-" if row.merged is None else ("yes" if row.merged else "no")
 
 
+def _not_ready(report: BatchReport) -> list[str]:
+    skipped = [r for r in report.tickets if r.status == NOT_READY]
+    if not skipped:
+        return []
+    lines = ["", "## Skipped: not ready for an unattended run"]
+    for r in skipped:
+        lines.append(
+            f"- **{r.ticket}**: readiness {r.readiness_score}/100 — improve the plan, run it with "
+            f"`exec-auto run {r.ticket} --interactive`, or pass `--force`"
+        )
+        lines += [f"  - {reason.strip()}" for reason in r.readiness_reasons]
+    return lines
+
+
 def render_markdown(report: BatchReport) -> str:
     """batch-report.md: the table a reviewer reads in the morning."""
     t = report.totals
@@ -259,6 +286,7 @@ def render_markdown(report: BatchReport) -> str:
         f"| {t.criteria_met}/{t.criteria_total} | {_dur(t.duration_seconds)} "
         f"| {t.usage.input_tokens}/{t.usage.output_tokens} | {t.usage.short_cost()} | | {t.merged} |"
     )
+    lines += _not_ready(report)
     notes = [r for r in report.tickets if r.note or r.worktree_kept or r.report_path]
     if notes:
         lines += ["", "## Tickets"]

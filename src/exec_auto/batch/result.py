@@ -27,6 +27,8 @@ RESULTS_DIR = "results"
 NOT_STARTED = "not_started"
 ERROR = "error"
 INTERRUPTED = "interrupted"
+# Skipped before starting: the readiness score is below the threshold (see exec_auto.readiness).
+NOT_READY = "not_ready"
 
 
 class ResultFileError(ExecAutoError):
@@ -89,6 +91,9 @@ class JobResult(BaseModel):
     # A provider usage limit parked the ticket: when it resets (ISO time) and which backend.
     parked_until: str | None = None
     note: str | None = None
+    # The readiness check before the run (not_ready results: why it did not start).
+    readiness_score: int | None = None
+    readiness_reasons: list[str] = Field(default_factory=list)
 
 
 def result_from_report(report: Report, duration: float | None) -> JobResult:

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exec_auto.batch.budget import BatchBudget
@@ -24,6 +24,7 @@ from exec_auto.batch.report import (
     ERROR,
     INTERRUPTED,
     META_FILE,
+    NOT_READY,
     NOT_STARTED,
     BatchMeta,
     BatchReport,
@@ -43,10 +44,12 @@ from exec_auto.errors import (
     EXIT_ISSUES,
     ExecAutoError,
     Interrupted,
+    NotReadyError,
 )
 from exec_auto.executor.ui import use_color
 from exec_auto.gates.base import Gates
 from exec_auto.proc import kill_all
+from exec_auto.ticket.model import ReadinessRecord
 from exec_auto.ticket.resolve import TicketRef
 
 # Statuses whose branch --merge takes: the run reached its report (not stopped or interrupted).
@@ -66,6 +69,9 @@ class _Batch:
     interrupted: threading.Event
     report_dir: Path
     worktrees: Worktrees | None = None
+    force: bool = False
+    # The readiness check of each ticket that passed it, recorded in its progress.yaml.
+    readiness: dict[str, ReadinessRecord] = field(default_factory=dict)
 
     def result_file(self, ticket: str) -> Path:
         """Where this batch keeps a ticket's result file."""
@@ -107,6 +113,7 @@ def _execute(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> JobResult:
             restart=b.restart,
             gates_factory=b.gates,
             should_stop=b.budget.exhausted,
+            readiness=b.readiness.get(ticket.name),
         )
     except (Interrupted, KeyboardInterrupt):
         b.interrupted.set()
@@ -126,9 +133,38 @@ def _execute(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> JobResult:
         result.timings.steps = step_seconds(outcome.ticket)
         result.report_path = keep_report(outcome.report_paths, b.report_dir / ticket.name)
     result.timings.completed_at = now_iso()
+    _scored(b, result)
     _done(b, watch, result)
     write_result(result, b.result_file(ticket.name))
     return result
+
+
+def _scored(b: _Batch, result: JobResult) -> None:
+    checked = b.readiness.get(result.ticket)
+    if checked is not None:
+        result.readiness_score = checked.score
+
+
+def _readiness(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> JobResult | None:
+    """A not_ready result when the ticket scores below the threshold (and no --force), else None."""
+    from exec_auto.readiness.gate import gate
+
+    try:
+        checked = gate(ticket, b.config, force=b.force, say=lambda _: None)
+    except NotReadyError as exc:
+        watch.end(NOT_READY)
+        result = _skipped(ticket.name, NOT_READY, exc.exit_code, exc.one_line())
+        result.readiness_score = exc.score
+        result.readiness_reasons = exc.reasons
+        b.view.note(f"[{ticket.name}] skipped: {exc.one_line()}")
+        write_result(result, b.result_file(ticket.name))
+        return result
+    except ExecAutoError:
+        return None  # a bad plan or spec: the run itself reports it, in its own row
+    if checked is not None:
+        b.readiness[ticket.name] = checked
+        b.view.note(f"[{ticket.name}] readiness {checked.score}/100")
+    return None
 
 
 def _done(b: _Batch, watch: TicketWatch, result: JobResult) -> None:
@@ -160,7 +196,11 @@ def _serial(b: _Batch, tickets: list[TicketRef]) -> list[JobResult]:
     for ticket in tickets:
         watch = b.view.watches[ticket.name]
         try:
-            results.append(_gate(b, ticket, watch) or _execute(b, ticket, watch))
+            results.append(
+                _gate(b, ticket, watch)
+                or _readiness(b, ticket, watch)
+                or _execute(b, ticket, watch)
+            )
         except KeyboardInterrupt:  # Ctrl-C outside run_ticket (between tickets)
             b.interrupted.set()
             results.append(
@@ -173,7 +213,7 @@ def _in_worktree(b: _Batch, ticket: TicketRef) -> JobResult:
     """Run the ticket as a job unit: its own worktree and branch, checkpoints, a result file."""
     assert b.worktrees is not None
     watch = b.view.watches[ticket.name]
-    gated = _gate(b, ticket, watch)
+    gated = _gate(b, ticket, watch) or _readiness(b, ticket, watch)
     if gated is not None:
         return gated
     watch.begin("preparing")
@@ -186,8 +226,15 @@ def _in_worktree(b: _Batch, ticket: TicketRef) -> JobResult:
         gates_factory=b.gates,
         report_copy_dir=b.report_dir / ticket.name,
     )
-    spec = JobSpec(ticket, branch_name(ticket.name), result_file=None, restart=b.restart)
+    spec = JobSpec(
+        ticket,
+        branch_name(ticket.name),
+        result_file=None,
+        restart=b.restart,
+        readiness=b.readiness.get(ticket.name),
+    )
     result = run_job(spec, b.config, env)
+    _scored(b, result)
     _done(b, watch, result)
     write_result(result, b.result_file(ticket.name))
     return result
@@ -248,7 +295,9 @@ def _print_summary(report: BatchReport, md: Path) -> None:
     print(f"Batch report: {md}", flush=True)
 
 
-def run_batch(tickets: list[TicketRef], config: Config, *, restart: bool = False) -> int:
+def run_batch(
+    tickets: list[TicketRef], config: Config, *, restart: bool = False, force: bool = False
+) -> int:
     """Run the tickets (here, or in parallel worktrees), write the batch report; the worst exit."""
     tickets = _unique(tickets)
     root = tickets[0].root
@@ -264,7 +313,7 @@ def run_batch(tickets: list[TicketRef], config: Config, *, restart: bool = False
     view = BatchView(
         [t.name for t in tickets], report_dir, interrupted, budget.add_spend, live=color
     )
-    b = _Batch(root, config, restart, budget, view, interrupted, report_dir, worktrees)
+    b = _Batch(root, config, restart, budget, view, interrupted, report_dir, worktrees, force)
     how = (
         f"in parallel ({config.batch.parallel} at once, one worktree each)"
         if parallel

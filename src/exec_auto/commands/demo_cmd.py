@@ -50,6 +50,7 @@ def main(args: argparse.Namespace) -> int:
     from exec_auto.demo import SESSION_FILE, TICKET
     from exec_auto.executor.run import run_ticket
     from exec_auto.executor.ui import make_ui, use_color
+    from exec_auto.readiness.gate import gate
     from exec_auto.report import print_report
     from exec_auto.ticket.resolve import resolve_ticket
 
@@ -68,6 +69,7 @@ def main(args: argparse.Namespace) -> int:
         },
     )
     ticket = resolve_ticket(TICKET, target)
+    readiness = gate(ticket, config, force=False)
     ui = make_ui(TICKET)
     try:
         # The project and the recorded session are exec-auto's own: without a usable sandbox the
@@ -78,6 +80,7 @@ def main(args: argparse.Namespace) -> int:
             ReplayAgent(load_recording(SESSION_FILE)),
             ui,
             allow_unsandboxed=True,
+            readiness=readiness,
         )
     finally:
         ui.close()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from exec_auto.config import Config
-from exec_auto.errors import ExecAutoError
+from exec_auto.errors import ExecAutoError, NotReadyError
 from exec_auto.proc import git
 from exec_auto.ticket.resolve import TicketRef
 
@@ -63,9 +63,31 @@ def run_job_command(args: argparse.Namespace, tickets: list[TicketRef], config: 
         from exec_auto.batch.remote import Remote
 
         Remote(ticket.root, args.push, branch, ticket.name).check()
+    from exec_auto.readiness.gate import gate
+
+    # A job unit is an unattended run like any other: the readiness gate applies. A refused job
+    # still leaves its result file, so the fan-in report lists the ticket as not_ready.
+    try:
+        readiness = gate(ticket, config, force=args.force)
+    except NotReadyError as exc:
+        if result_file is not None:
+            from exec_auto.batch.result import NOT_READY, JobResult, write_result
+
+            refused = JobResult(
+                ticket=ticket.name,
+                status=NOT_READY,
+                exit_code=exc.exit_code,
+                note=exc.one_line(),
+                readiness_score=exc.score,
+                readiness_reasons=exc.reasons,
+            )
+            write_result(refused, result_file)
+        raise
     worktrees = Worktrees(ticket.root)
     ui = make_ui(ticket.name)
-    spec = JobSpec(ticket, branch, args.push, result_file, restart=args.restart)
+    spec = JobSpec(
+        ticket, branch, args.push, result_file, restart=args.restart, readiness=readiness
+    )
     try:
         result = run_job(spec, config, JobEnv(worktrees=worktrees, ui=ui))
     finally:

@@ -73,17 +73,21 @@ def select_tickets(args: argparse.Namespace, cwd: Path) -> list[TicketRef]:
     return [resolve(t, cwd, only=getattr(args, "format", None)) for t in args.tickets]
 
 
-def run_one(ticket: TicketRef, config: Config, *, restart: bool = False) -> int:
+def run_one(
+    ticket: TicketRef, config: Config, *, restart: bool = False, force: bool = False
+) -> int:
     """Run a single ticket in the foreground with the live view and the printed report."""
     from exec_auto.agents.registry import create_agent
     from exec_auto.executor.run import run_ticket
     from exec_auto.executor.ui import make_ui, use_color
+    from exec_auto.readiness.gate import gate
     from exec_auto.report import print_report
 
     agent = create_agent(config.agent)
+    readiness = gate(ticket, config, force=force)
     ui = make_ui(ticket.name)
     try:
-        outcome = run_ticket(ticket, config, agent, ui, restart=restart)
+        outcome = run_ticket(ticket, config, agent, ui, restart=restart, readiness=readiness)
     finally:
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))
@@ -118,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
 
         return run_job_command(args, tickets, config)
     if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
-        return run_one(tickets[0], config, restart=args.restart)
+        return run_one(tickets[0], config, restart=args.restart, force=args.force)
     from exec_auto.batch.runner import run_batch
 
-    return run_batch(tickets, config, restart=args.restart)
+    return run_batch(tickets, config, restart=args.restart, force=args.force)

@@ -28,7 +28,13 @@ from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
-from exec_auto.ticket.model import FINISHED_STEP_STATUSES, Criterion, Progress, Step
+from exec_auto.ticket.model import (
+    FINISHED_STEP_STATUSES,
+    Criterion,
+    Progress,
+    ReadinessRecord,
+    Step,
+)
 from exec_auto.ticket.progress import load_progress
 from exec_auto.ticket.resolve import TicketRef
 
@@ -118,6 +124,7 @@ def run_ticket(
     gates_factory: Callable[[Config, tuple[str, ...]], Gates] = default_gates,
     should_stop: Callable[[], str | None] | None = None,
     allow_unsandboxed: bool = False,
+    readiness: ReadinessRecord | None = None,
 ) -> TicketOutcome:
     """Execute every unfinished step of the ticket, then validate, report and archive.
 
@@ -125,6 +132,7 @@ def run_ticket(
     Every command the run starts is contained by the run's sandbox (see `exec_auto.sandbox`);
     without a usable one the run is refused unless `--sandbox off` or allow_unsandboxed (the
     bundled demo) - then the start message and the report's first line say so.
+    readiness (the gate's check, made by the caller) is recorded in progress.yaml.
     """
     from exec_auto.sandbox.session import open_sandbox
 
@@ -134,7 +142,16 @@ def run_ticket(
     try:
         with sandbox_scope(sandbox.for_tools() if sandbox is not None else None):
             return _run_ticket(
-                ticket, config, agent, ui, restart, gates_factory, should_stop, sandbox, status
+                ticket,
+                config,
+                agent,
+                ui,
+                restart,
+                gates_factory,
+                should_stop,
+                sandbox,
+                status,
+                readiness=readiness,
             )
     finally:
         if sandbox is not None:
@@ -151,6 +168,8 @@ def _run_ticket(
     should_stop: Callable[[], str | None] | None,
     sandbox: Sandbox | None,
     status: SandboxStatus,
+    *,
+    readiness: ReadinessRecord | None = None,
 ) -> TicketOutcome:
     root = ticket.root
     fmt = format_of(ticket)
@@ -171,6 +190,7 @@ def _run_ticket(
         hooks.announce(len(loaded.plan.steps) - len(plan.steps))
         for warning in reconcile(store.progress, plan):
             ui.message(f"[AUTO] {warning}")
+        _record_readiness(store, readiness)
         store.save()
         if loaded.no_criteria_note and fresh:
             store.log_issue(
@@ -275,6 +295,16 @@ def _baseline(env: StepEnv) -> None:
             action_taken="Steps run anyway; every gate that cannot run is reported again",
         )
     env.store.save()
+
+
+def _record_readiness(store: ProgressStore, readiness: ReadinessRecord | None) -> None:
+    """Keep the start's readiness check (the report shows it; a forced start stays marked)."""
+    if readiness is None:
+        return
+    earlier = store.progress.readiness
+    if earlier is not None and earlier.forced and not readiness.forced:
+        readiness = readiness.model_copy(update={"forced": True})
+    store.progress.readiness = readiness
 
 
 def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:

@@ -162,6 +162,17 @@ class AutoActionsSummary(BaseModel):
     tests_failed: int = 0
 
 
+class ReadinessRecord(BaseModel):
+    """The readiness check at the start of the run (see `exec_auto.readiness`)."""
+
+    score: int
+    threshold: int
+    checked_at: str
+    # True when the run started below the threshold because of --force (or --interactive).
+    forced: bool = False
+    reasons: list[str] = Field(default_factory=list)
+
+
 class Progress(BaseModel):
     """The whole progress.yaml document."""
 
@@ -174,6 +185,7 @@ class Progress(BaseModel):
     quality_gates: dict[str, str] = Field(default_factory=dict)
     # Tests failing before the first step (None: no baseline recorded yet); kept for resumes.
     baseline_failures: list[str] | None = None
+    readiness: ReadinessRecord | None = None
 
     def step(self, step_id: str) -> StepProgress | None:
         """The progress record of a step, if any."""
