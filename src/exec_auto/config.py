@@ -12,6 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from exec_auto.errors import ConfigError
 
 
+class CheckCommand(BaseModel):
+    """A project check set in `[[tool.exec-auto.gates.checks]]`: exit 0 passes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    command: str
+    # Append the step's touched .py files to the command (off: the command picks its own files).
+    pass_files: bool = True
+
+
 class GatesConfig(BaseModel):
     """Quality gates after each step."""
 
@@ -21,8 +32,12 @@ class GatesConfig(BaseModel):
     format: bool = True
     lint: bool = True
     test: bool = True
-    # "auto" detects Black from the project's config, else ruff format.
-    formatter: Literal["auto", "black", "ruff"] = "auto"
+    # "auto" detects Black from the project's config, else ruff format; "none" formats nothing.
+    formatter: Literal["auto", "black", "ruff", "none"] = "auto"
+    # The project's own checks, judged instead of discovered linters and formatters.
+    checks: list[CheckCommand] = []
+    # Run the project's .pre-commit-config.yaml (through pre-commit) when it has one.
+    pre_commit: bool = True
     # Tool runner: "auto" detects poetry/uv/pdm/hatch/.venv from the project's files.
     runner: Literal["auto", "poetry", "uv", "pdm", "hatch", "venv", "plain"] = "auto"
     test_command: list[str] | None = None

@@ -85,8 +85,21 @@ def describe(ref: str, cwd: Path, only: str | None = None) -> dict[str, Any]:
             ),
             "open_issues": len(progress.open_issues()),
         },
+        "gates": _gates(ticket.root),
         "warnings": list(loaded.warnings),
     }
+
+
+def _gates(root: Path) -> dict[str, Any]:
+    """The checks that will judge this project's steps (a config problem is shown, not raised)."""
+    from exec_auto.config import build_config
+    from exec_auto.errors import ExecAutoError
+    from exec_auto.gates.describe import describe_gates
+
+    try:
+        return describe_gates(root, build_config(root).gates)
+    except ExecAutoError as exc:
+        return {"enabled": None, "environment": None, "tools": [], "error": str(exc)}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -126,6 +139,13 @@ def main(args: argparse.Namespace) -> int:
     for issue in data["issues"]:
         step = f" step {issue['step_id']}" if issue["step_id"] else ""
         print(f"  [{issue['severity'].upper()}] {issue['type']}{step}: {issue['description']}")
+    gates = data["gates"]
+    if gates.get("environment"):
+        print(f"\nGates (environment: {gates['environment']}):")
+        for line in gates["tools"]:
+            print(f"  - {line}")
+    elif gates.get("error"):
+        print(f"\nGates: {gates['error']}")
     for w in data["warnings"]:
         print(f"warning: {w}")
     return 0

@@ -309,7 +309,7 @@ def _record_readiness(store: ProgressStore, readiness: ReadinessRecord | None) -
 
 def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
     for result in report.results:
-        env.store.progress.quality_gates[f"{name}: {result.name}"] = result.summary
+        env.store.progress.quality_gates[f"{name}: {result.name}"] = result.line()
 
 
 def _execute(

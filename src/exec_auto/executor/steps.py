@@ -276,7 +276,7 @@ def _gates_with_fixes(
         store.save()
     if report is not None:
         _absorb(env, record, report)
-        record.quality_gates = [r.summary for r in report.results]
+        record.quality_gates = [r.line() for r in report.results]
     return report, integrity, attempt
 
 

@@ -82,6 +82,16 @@ class GateResult:
     # Wall-clock seconds the gate's tool(s) took.
     duration: float = 0.0
     tool: ToolInfo | None = None
+    # Files a formatter changed and violations a fixer removed (summed into the run's auto-actions).
+    formatted: int = 0
+    fixed: int = 0
+
+    def line(self) -> str:
+        """The summary with the gate's duration and the tool that judged, for progress and report."""
+        extra = [f"{self.duration:.1f} s"] if self.duration else []
+        if self.tool is not None:
+            extra.append(self.tool.describe())
+        return f"{self.summary} [{'; '.join(extra)}]" if extra else self.summary
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,13 @@ MANAGER_RUNNERS = ("poetry", "uv", "pdm", "hatch")
 
 # Printed by the probe as one JSON line: the interpreter behind the runner and which modules it has.
 _PROBE = (
-    "import importlib.util, json, sys\n"
+    "import importlib.util, importlib.metadata as md, json, sys\n"
     "mods = {m: importlib.util.find_spec(m) is not None for m in sys.argv[1:]}\n"
-    "print(json.dumps({'executable': sys.executable, 'modules': mods}))\n"
+    "vers = {}\n"
+    "for m in sys.argv[1:]:\n"
+    "    try: vers[m] = md.version(m.replace('_', '-'))\n"
+    "    except Exception: pass\n"
+    "print(json.dumps({'executable': sys.executable, 'modules': mods, 'versions': vers}))\n"
 )
 PROBED_MODULES = (
     "pytest",
@@ -161,6 +165,10 @@ class Environment:
                 self.notes.append(f"could not query the environment: {result.output[-300:]}")
                 self._probe = {"executable": None, "modules": {}}
         return self._probe
+
+    def version(self, name: str) -> str:
+        """The installed version of a probed module's distribution ('' when unknown)."""
+        return str(self.probe().get("versions", {}).get(name, ""))
 
     def has_module(self, name: str) -> bool:
         """True when the environment can import `name` (a probed module)."""

@@ -1,17 +1,28 @@
-"""The format gate: Black when the project uses Black, otherwise `ruff format`, on touched files."""
+"""The format gate: the project's formatter (Black, ruff format, isort) on the lines the step changed.
+
+Each touched file is formatted on stdin and only the formatter's edits that touch lines the step
+changed are written back (darker's technique), so a step is never credited with, or blamed for,
+reformatting code it did not write. Black is used when the project uses Black; otherwise ruff
+format (the project's own when installed, else exec-auto's).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from exec_auto import proc
-from exec_auto.gates.base import Finding, GateResult
+from exec_auto.gates.base import Finding, GateResult, ToolInfo
+from exec_auto.gates.changes import Regions, keep_edits_in
 from exec_auto.gates.dependencies import declared_dependencies
 from exec_auto.gates.environment import Environment, own_tool_argv, read_pyproject
-from exec_auto.gates.paths import clip, digests, plural
+from exec_auto.gates.paths import clip, plural
+from exec_auto.gates.tools import run_tool
 
-_PARSE_FAILURE_RE = re.compile(r"^error: (cannot (parse|format)|Failed to parse)", re.MULTILINE)
+_PARSE_FAILURE_RE = re.compile(
+    r"(error: (cannot (parse|format)|Failed to parse)|ParseError)", re.IGNORECASE
+)
 
 
 def project_uses_black(repo_root: Path) -> bool:
@@ -27,13 +38,43 @@ def project_uses_black(repo_root: Path) -> bool:
         return False
 
 
-def choose_formatter(env: Environment, choice: str) -> tuple[str, list[str] | None, list[Finding]]:
-    """(label, argv prefix, warnings): the project's Black if it uses Black, else ruff format."""
+@dataclass(frozen=True)
+class Formatter:
+    """A formatter that reads a file on stdin and writes the formatted file to stdout."""
+
+    label: str
+    argv: tuple[str, ...]
+    tool: ToolInfo
+
+    @property
+    def name(self) -> str:
+        """The gate name, e.g. 'ruff-format'."""
+        return self.label.lower().replace(" ", "-")
+
+    def stdin_argv(self, path: str) -> list[str]:
+        """argv formatting `path`'s content given on stdin (the path picks up per-file config)."""
+        if self.label == "isort":
+            return [*self.argv, "-"]
+        return [*self.argv, "--stdin-filename", path, "-"]
+
+
+def _module_or_own(env: Environment, module: str) -> tuple[list[str], str] | None:
+    found = env.module_argv(module)
+    if found is not None:
+        return found, "project environment"
+    own = own_tool_argv(module)
+    return (own, "bundled with exec-auto") if own is not None else None
+
+
+def choose_formatter(env: Environment, choice: str) -> tuple[str, Formatter | None, list[Finding]]:
+    """(label, formatter, warnings): the project's Black if it uses Black, else ruff format."""
     warnings: list[Finding] = []
     if choice == "black" or (choice == "auto" and project_uses_black(env.repo_root)):
-        black = env.module_argv("black") or own_tool_argv("black")
+        black = _module_or_own(env, "black")
         if black is not None:
-            return "Black", black, warnings
+            why = "configured" if choice == "black" else "the project uses Black"
+            tool = ToolInfo("black", "", f"{black[1]}; {why}", " ".join(black[0]))
+            return "Black", Formatter("Black", (*black[0], "-q"), tool), warnings
         warnings.append(
             Finding(
                 type="warning",
@@ -43,61 +84,100 @@ def choose_formatter(env: Environment, choice: str) -> tuple[str, list[str] | No
                 agent_fixable=False,
             )
         )
-    ruff = env.module_argv("ruff") or own_tool_argv("ruff")
-    return "Ruff format", [*ruff, "format", "--force-exclude"] if ruff else None, warnings
+    ruff = _module_or_own(env, "ruff")
+    if ruff is None:
+        return "Ruff format", None, warnings
+    tool = ToolInfo("ruff format", "", ruff[1], " ".join(ruff[0]))
+    return "Ruff format", Formatter("Ruff format", (*ruff[0], "format"), tool), warnings
 
 
 def format_gate(
-    env: Environment, files: list[str], choice: str, timeout: float
+    env: Environment,
+    files: list[str],
+    choice: str,
+    timeout: float,
+    regions: Regions | None = None,
+    formatter: Formatter | None = None,
 ) -> tuple[GateResult, int]:
     """Format `files` (touched .py files, relative to the repo root); the result and files changed."""
-    if not files:
-        wants_black = choice == "black" or (choice == "auto" and project_uses_black(env.repo_root))
-        label = "Black" if wants_black else "Ruff format"
-        return GateResult(
-            name=label.lower().replace(" ", "-"),
-            passed=True,
-            summary=f"{label}: Not applicable (no Python files touched)",
-            skipped=True,
-        ), 0
-    label, argv, warnings = choose_formatter(env, choice)
+    label, chosen, warnings = (
+        (formatter.label, formatter, []) if formatter else choose_formatter(env, choice)
+    )
     name = label.lower().replace(" ", "-")
-    if argv is None:
+    if not files:
+        return GateResult(
+            name, True, f"{label}: Not applicable (no Python files touched)", skipped=True
+        ), 0
+    if chosen is None:
         return GateResult(
             name, True, f"{label}: not available", findings=tuple(warnings), skipped=True
         ), 0
-    before = digests(env.repo_root, files)
-    result = proc.run([*argv, *files], cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout)
-    after = digests(env.repo_root, files)
-    changed = [f for f in files if before[f] != after[f]]
-    if result.timed_out:
-        finding = Finding(
-            type="timeout",
-            severity="high",
-            description=f"{label} timed out after {timeout:g}s and was killed",
-            details=clip(result.output),
-            agent_fixable=False,
-        )
-        return GateResult(name, False, f"{label}: timed out", findings=(finding, *warnings)), 0
-    unparsable = len(_PARSE_FAILURE_RE.findall(result.output))
+    return _format_files(env, files, chosen, timeout, regions, warnings)
+
+
+def _format_files(
+    env: Environment,
+    files: Sequence[str],
+    formatter: Formatter,
+    timeout: float,
+    regions: Regions | None,
+    warnings: list[Finding],
+) -> tuple[GateResult, int]:
+    label, name = formatter.label, formatter.name
+    changed: list[str] = []
     findings = list(warnings)
-    if not result.ok and not unparsable:
-        findings.append(
-            Finding(
-                type="runtime_error",
+    unparsable = 0
+    duration = 0.0
+    for path in files:
+        target = env.repo_root / path
+        try:
+            original = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        result = run_tool(env, formatter.stdin_argv(path), timeout=timeout, stdin_text=original)
+        duration += result.duration
+        if result.timed_out:
+            finding = Finding(
+                type="gate_error",
                 severity="high",
-                description=f"{label} failed (exit {result.returncode})",
+                description=f"{label} timed out after {timeout:g}s and was killed",
                 details=clip(result.output),
                 agent_fixable=False,
             )
-        )
+            return GateResult(
+                name,
+                False,
+                f"{label}: timed out",
+                findings=(finding, *warnings),
+                tool=formatter.tool,
+            ), 0
+        if not result.ok:
+            if _PARSE_FAILURE_RE.search(result.stderr):
+                # The syntax error itself is reported by the lint gate and the tests.
+                unparsable += 1
+                continue
+            findings.append(
+                Finding(
+                    type="gate_error",
+                    severity="high",
+                    description=f"{label} could not run (exit {result.returncode})",
+                    details=clip(result.output),
+                    agent_fixable=False,
+                )
+            )
+            break
+        kept = keep_edits_in(original, result.stdout, regions.lines(path) if regions else None)
+        if kept != original:
+            target.write_text(kept, encoding="utf-8")
+            changed.append(path)
     summary = (
         f"{label}: Formatted {plural(len(changed), 'file')}"
         if changed
         else f"{label}: No formatting needed"
     )
+    if regions is not None and any(regions.lines(f) is not None for f in files):
+        summary += " (changed lines only)" if changed else ""
     if unparsable:
-        # The syntax error itself is reported by the lint gate and the tests; no duplicate finding.
         summary += f", {plural(unparsable, 'file')} could not be parsed"
     actions = (
         (f"Formatted {plural(len(changed), 'file')} with {label}: {', '.join(changed)}",)
@@ -110,5 +190,6 @@ def format_gate(
         summary=summary,
         auto_actions=actions,
         findings=tuple(findings),
-        duration=result.duration,
+        duration=duration,
+        tool=formatter.tool,
     ), len(changed)

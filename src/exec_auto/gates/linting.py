@@ -1,9 +1,12 @@
-"""The lint gate: `ruff check --fix` on touched files, with the project's own ruff configuration.
+"""The ruff lint gate: `ruff check --fix` on touched files, with the project's own ruff configuration.
 
 Ruff's JSON output lists what remains after fixing, not what was fixed, so the gate checks before
 fixing (everything) and again after fixing and formatting (what remains); the difference per rule
 code is the auto-fixed count. The final check runs after the formatter so reported line numbers
-match the files as they are left.
+match the files as they are left. Fixes are computed on stdin and kept only where they touch lines
+the step changed; violations outside those lines are not the step's. A project without any lint
+configuration gets only ruff's error-class rules (syntax errors, undefined names), isolated from
+ruff's defaults.
 """
 
 from __future__ import annotations
@@ -15,9 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from exec_auto import proc
-from exec_auto.gates.base import Finding, GateResult
+from exec_auto.gates.base import Finding, GateResult, ToolInfo
+from exec_auto.gates.changes import Regions, keep_edits_in
 from exec_auto.gates.environment import Environment, own_tool_argv
+from exec_auto.gates.formatting import Formatter
 from exec_auto.gates.paths import clip, plural, relative
+from exec_auto.gates.tools import run_tool
+
+# Error-class rules only, for projects that configure no linter: syntax errors and undefined names.
+ERROR_CLASS_FLAGS = ("--isolated", "--select", "E9,F63,F7,F82")
 
 # More remaining violations than this are summarised in one finding instead of one each.
 MAX_LINT_FINDINGS = 25
@@ -90,10 +99,9 @@ def _pre_existing(
         text = before(path)
         if text is None:  # a file the step created: everything in it is the step's
             continue
-        result = proc.run(
+        result = run_tool(
+            env,
             [*ruff, "check", "--output-format", "json", "--no-fix", "--stdin-filename", path, "-"],
-            cwd=env.repo_root,
-            extra_env=env.extra_env,
             timeout=timeout,
             stdin_text=text,
         )
@@ -167,41 +175,97 @@ class LintPass:
     ruff: list[str]
     before: list[Violation]
     duration: float
+    flags: tuple[str, ...] = ()
+    tool: ToolInfo | None = None
+
+
+def ruff_argv(env: Environment) -> tuple[list[str], str] | None:
+    """ruff from the project's environment, else exec-auto's own; with where it came from."""
+    found = env.module_argv("ruff")
+    if found is not None:
+        return found, "project environment"
+    own = own_tool_argv("ruff")
+    return (own, "bundled with exec-auto") if own is not None else None
 
 
 def fix_lint(
-    env: Environment, files: list[str], timeout: float
+    env: Environment,
+    files: list[str],
+    timeout: float,
+    regions: Regions | None = None,
+    *,
+    error_only: bool = False,
+    tool: ToolInfo | None = None,
+    reformat: Formatter | None = None,
 ) -> LintPass | tuple[GateResult, int]:
     """Record the violations, then apply ruff's fixes; a final result when there is nothing to do."""
     if not files:
         return GateResult(
             "ruff", True, "Ruff: Not applicable (no Python files touched)", skipped=True
         ), 0
-    ruff = env.module_argv("ruff") or own_tool_argv("ruff")
-    if ruff is None:
+    found = ruff_argv(env)
+    if found is None:
         return GateResult("ruff", True, "Ruff: not available", skipped=True), 0
-    first = _check(env, ruff, files, timeout, "--no-fix")
+    ruff = found[0]
+    flags = ERROR_CLASS_FLAGS if error_only else ()
+    first = _check(env, ruff, files, timeout, "--no-fix", *flags)
     if isinstance(first, GateResult):
         return first, 0
-    fix = proc.run(
-        [*ruff, "check", "--fix-only", "--force-exclude", *files],
-        cwd=env.repo_root,
-        extra_env=env.extra_env,
+    duration = first[1]
+    if not error_only:  # error-class rules have no fixes worth applying unasked
+        for path in files:
+            fixed = _fix_one(env, ruff, path, timeout, regions, reformat)
+            if isinstance(fixed, GateResult):
+                return fixed, 0
+            duration += fixed
+    return LintPass(ruff, first[0], duration, flags, tool)
+
+
+def _fix_one(
+    env: Environment,
+    ruff: list[str],
+    path: str,
+    timeout: float,
+    regions: Regions | None,
+    reformat: Formatter | None = None,
+) -> float | GateResult:
+    """ruff's fixes for one file, computed on stdin and kept only on the step's lines.
+
+    A fix can leave layout behind (blank lines where an import was): the fixed text goes through
+    the project's formatter once more before the edits are kept.
+    """
+    target = env.repo_root / path
+    try:
+        original = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0.0
+    fix = run_tool(
+        env,
+        [*ruff, "check", "--fix-only", "--exit-zero", "--stdin-filename", path, "-"],
         timeout=timeout,
+        stdin_text=original,
     )
     if not fix.ok:
         failure = _tool_failure("ruff check --fix", fix, timeout)
-        return GateResult("ruff", False, "Ruff: could not run", findings=(failure,)), 0
-    return LintPass(ruff, first[0], first[1] + fix.duration)
+        return GateResult("ruff", False, "Ruff: could not run", findings=(failure,))
+    fixed, duration = fix.stdout, fix.duration
+    if reformat is not None and fixed and fixed != original:
+        again = run_tool(env, reformat.stdin_argv(path), timeout=timeout, stdin_text=fixed)
+        duration += again.duration
+        if again.ok and again.stdout:
+            fixed = again.stdout
+    kept = keep_edits_in(original, fixed, regions.lines(path) if regions else None)
+    if kept != original and fixed:
+        target.write_text(kept, encoding="utf-8")
+    return duration
 
 
 def _check(
     env: Environment, ruff: list[str], files: list[str], timeout: float, *flags: str
 ) -> tuple[list[Violation], float] | GateResult:
-    result = proc.run(
+    result = run_tool(
+        env,
         [*ruff, "check", "--output-format", "json", "--force-exclude", *flags, *files],
-        cwd=env.repo_root,
-        extra_env=env.extra_env,
         timeout=timeout,
     )
     # ruff exits 1 when violations remain; anything else is a failure of ruff itself.
@@ -218,23 +282,26 @@ def finish_lint(
     timeout: float,
     first: LintPass | tuple[GateResult, int],
     before: Callable[[str], str | None] | None = None,
+    regions: Regions | None = None,
 ) -> tuple[GateResult, int]:
     """Check what remains (after formatting, so line numbers are final); the result and fix count.
 
-    before gives a touched file's content before the step (None for a new file), asked only for
-    files with remaining violations: violations they already had are pre-existing, not the step's.
+    Violations outside the lines the step changed (regions) are not the step's. Without regions,
+    before gives a touched file's content before the step (None for a new file): violations it
+    already had, by rule and message, are pre-existing.
     """
     if not isinstance(first, LintPass):
         return first
-    checked = _check(env, first.ruff, files, timeout, "--no-fix")
+    checked = _check(env, first.ruff, files, timeout, "--no-fix", *first.flags)
     if isinstance(checked, GateResult):
         return checked, 0
     remaining, duration = checked
-    old = (
-        _pre_existing(env, first.ruff, remaining, before, timeout)
-        if before is not None and remaining
-        else set()
-    )
+    if regions is not None:
+        old = {i for i, v in enumerate(remaining) if not regions.covers(v.path, v.row)}
+    elif before is not None and remaining:
+        old = _pre_existing(env, first.ruff, remaining, before, timeout)
+    else:
+        old = set()
     fixed_by_code = Counter(v.code for v in first.before) - Counter(v.code for v in remaining)
     fixed = sum(fixed_by_code.values())
     names = {v.code: v.name for v in first.before}
@@ -254,13 +321,15 @@ def finish_lint(
             for code, n in sorted(fixed_by_code.items())
         )
         actions = (f"Ruff auto-fixed {plural(fixed, 'issue')} ({detail})",)
+    label = "Ruff (error-class rules only)" if first.flags else "Ruff"
     result = GateResult(
         name="ruff",
         passed=not new,
-        summary="Ruff: " + (", ".join(parts) if parts else "No issues"),
+        summary=f"{label}: " + (", ".join(parts) if parts else "No issues"),
         auto_actions=actions,
         findings=tuple(_findings(remaining, old)),
         duration=first.duration + duration,
+        tool=first.tool,
     )
     return result, fixed
 
@@ -270,6 +339,10 @@ def lint_gate(
     files: list[str],
     timeout: float,
     before: Callable[[str], str | None] | None = None,
+    regions: Regions | None = None,
+    *,
+    error_only: bool = False,
 ) -> tuple[GateResult, int]:
     """Lint `files` with auto-fixes; the gate result and the number of fixed violations."""
-    return finish_lint(env, files, timeout, fix_lint(env, files, timeout), before)
+    first = fix_lint(env, files, timeout, regions, error_only=error_only)
+    return finish_lint(env, files, timeout, first, before, regions)

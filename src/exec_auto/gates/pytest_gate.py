@@ -8,14 +8,15 @@ blamed for them. A failure caused by a missing module is folded into that module
 from __future__ import annotations
 
 import shlex
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from exec_auto.config import GatesConfig
 from exec_auto.gates import dependencies
-from exec_auto.gates.base import Finding, GateResult
+from exec_auto.gates.base import Finding, GateResult, ToolInfo
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.paths import clip, plural
+from exec_auto.gates.runners import choose_runner, run_unittest
 from exec_auto.gates.selection import Selection
 from exec_auto.gates.testing import TestFailure, TestRun, run_pytest
 
@@ -53,16 +54,41 @@ class DependencyState:
     failed: dict[str, Finding] = field(default_factory=dict)
 
 
-def run_selection(env: Environment, cfg: GatesConfig, selection: Selection) -> TestRun:
-    """Run the tests a selection names (or the whole suite)."""
+def execute(
+    env: Environment,
+    cfg: GatesConfig,
+    paths: Sequence[str] | None,
+    extra_args: Sequence[str] = (),
+) -> TestRun:
+    """Run tests with the project's runner: its pytest, or unittest when it has no pytest."""
+    runner = None if cfg.test_command else choose_runner(env)
+    if runner is not None and runner.kind == "unittest":
+        run = run_unittest(env, runner, paths, cfg.gate_timeout, seed=cfg.seed)
+        return replace(run, runner="unittest")
     return run_pytest(
         env,
-        selection.paths,
+        paths,
         cfg.gate_timeout,
         test_command=cfg.test_command,
-        extra_args=("--testmon",) if selection.testmon else (),
+        extra_args=extra_args,
         seed=cfg.seed,
     )
+
+
+def run_selection(env: Environment, cfg: GatesConfig, selection: Selection) -> TestRun:
+    """Run the tests a selection names (or the whole suite)."""
+    extra = ("--testmon",) if selection.testmon else ()
+    return execute(env, cfg, selection.paths, extra)
+
+
+def runner_tool(env: Environment, cfg: GatesConfig, run: TestRun) -> ToolInfo:
+    """The runner that judged and its exact command, for the report."""
+    if cfg.test_command:
+        source = "[tool.exec-auto.gates] test_command"
+    else:
+        source = choose_runner(env).describe().split("(", 1)[1].rstrip(")")
+    version = env.version(run.runner) if run.runner == "pytest" else ""
+    return ToolInfo(run.runner, version, source, shlex.join(run.argv))
 
 
 def flaky_ids(env: Environment, cfg: GatesConfig, run: TestRun, known: set[str]) -> set[str]:
@@ -74,9 +100,7 @@ def flaky_ids(env: Environment, cfg: GatesConfig, run: TestRun, known: set[str])
     )
     if not suspects or run.timed_out or len(suspects) > MAX_TEST_FINDINGS:
         return set()
-    again = run_pytest(
-        env, suspects, cfg.gate_timeout, test_command=cfg.test_command, seed=cfg.seed
-    )
+    again = execute(env, cfg, suspects)
     if any(f.kind == "crash" for f in again.failures) or again.timed_out:
         return set()
     return set(suspects) & set(again.passed)
@@ -128,6 +152,7 @@ def run_test_gate(
     test_result = _test_result(
         run, selection, baseline_keys, cfg, set(dep_findings), flaky, broken_before
     )
+    test_result = replace(test_result, tool=runner_tool(env, cfg, run))
     dep_result = None
     if dep_findings or actions:
         dep_result = _dependency_result(installed, actions, list(dep_findings.values()))
@@ -335,7 +360,7 @@ def _test_result(
         findings.insert(0, timeout_finding(run, cfg.gate_timeout))
     scope = f" ({selection.reason})" if selection.paths or selection.testmon else ""
     return GateResult(
-        name="pytest",
+        name=run.runner,
         passed=not any(f.blamed for f in findings),
         summary=summarize(run, cfg.gate_timeout, baseline_keys) + scope,
         findings=tuple(findings),
@@ -358,16 +383,17 @@ def timeout_finding(run: TestRun, timeout: float) -> Finding:
 
 
 def summarize(run: TestRun, timeout: float, baseline_keys: Iterable[str] = ()) -> str:
-    """'Pytest: 8/8 tests passed', 'Pytest: 4/5 tests passed, 1 failed', ..."""
+    """'Pytest: 8/8 tests passed', 'Unittest: 4/5 tests passed, 1 failed', ..."""
     counts = run.counts
+    label = run.label
     crashed = [f for f in run.failures if f.kind == "crash"]
     if run.timed_out:
-        return f"Pytest: timed out after {timeout:g}s ({counts.passed} passed before the kill)"
+        return f"{label}: timed out after {timeout:g}s ({counts.passed} passed before the kill)"
     if crashed and not counts.run:
-        return f"Pytest: could not run ({crashed[0].message})"
+        return f"{label}: could not run ({crashed[0].message})"
     if run.no_tests:
-        return "Pytest: No tests collected"
-    text = f"Pytest: {counts.passed}/{counts.run} tests passed"
+        return f"{label}: No tests collected"
+    text = f"{label}: {counts.passed}/{counts.run} tests passed"
     if counts.failed:
         text += f", {counts.failed} failed"
     if counts.errors:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from exec_auto.config import GatesConfig
 from exec_auto.executor.snapshot import show_file
 from exec_auto.gates.base import Finding, GateContext, GateReport, GateResult
+from exec_auto.gates.changes import regions_for
+from exec_auto.gates.checks import CheckContext, Gate, build_checks
+from exec_auto.gates.discovery import Discovery, discover
 from exec_auto.gates.environment import Environment, make_environment
-from exec_auto.gates.formatting import format_gate
-from exec_auto.gates.linting import LintPass, finish_lint, fix_lint
 from exec_auto.gates.paths import clip, existing_python_files
+from exec_auto.gates.precommit import PreCommitGate
 from exec_auto.gates.pytest_gate import (
     DependencyState,
     TestGateOutcome,
@@ -25,6 +28,7 @@ from exec_auto.gates.pytest_gate import (
     problem_keys,
     run_selection,
     run_test_gate,
+    runner_tool,
     summarize,
     timeout_finding,
 )
@@ -44,6 +48,7 @@ class PythonGates:
         self.config = config
         self.plan_dependencies = plan_dependencies
         self._envs: dict[tuple[Path, str], Environment] = {}
+        self._discovered: dict[Path, Discovery] = {}
         self._graph = ImportGraph()
         self._dependencies = DependencyState()
 
@@ -70,13 +75,16 @@ class PythonGates:
         findings = tuple(failure_finding(f, pre_existing=True) for f in run.failures)
         if run.timed_out:
             findings = (timeout_finding(run, cfg.gate_timeout), *findings)
-        summary = summarize(run, cfg.gate_timeout).replace("Pytest:", "Pytest baseline:", 1)
+        summary = summarize(run, cfg.gate_timeout).replace(
+            f"{run.label}:", f"{run.label} baseline:", 1
+        )
         result = GateResult(
-            "pytest",
+            run.runner,
             not any(f.type == "gate_error" for f in findings),
             summary,
             findings=findings,
             duration=run.duration,
+            tool=runner_tool(env, cfg, run),
         )
         return GateReport(
             results=(environment, result),
@@ -86,36 +94,43 @@ class PythonGates:
             problem_keys=tuple(sorted(problem_keys(run))),
         )
 
+    def discovery(self, repo_root: Path, config: GatesConfig | None = None) -> Discovery:
+        """The project's own checks (discovered once per repository)."""
+        key = repo_root.resolve()
+        if key not in self._discovered:
+            self._discovered[key] = discover(key, config or self.config)
+        return self._discovered[key]
+
+    def checks(self, ctx: GateContext) -> list[Gate]:
+        """The ordered format and lint gates for this step's repository."""
+        cfg = ctx.config
+        env = self.environment(ctx.repo_root, cfg)
+        found = self.discovery(ctx.repo_root, cfg)
+        gates = build_checks(
+            env, found, fmt=cfg.format, lint=cfg.lint, choice=cfg.formatter, commands=cfg.checks
+        )
+        if found.source == "pre-commit" and (cfg.format or cfg.lint):
+            gates.insert(0, PreCommitGate())
+        return gates
+
     def after_step(self, ctx: GateContext) -> GateReport:
-        """Format and lint the touched files, run the affected tests, install missing dependencies."""
+        """Format and lint the step's lines, run the affected tests, install missing dependencies."""
         cfg = ctx.config
         if not cfg.enabled:
             return GateReport()
         repo_root = ctx.repo_root
         env = self.environment(repo_root, cfg)
         files = existing_python_files(repo_root, ctx.touched_files)
+        before = content_before(repo_root, ctx.before_tree)
+        regions = regions_for(files, lambda rel: _read(repo_root, rel), before)
+        check_ctx = CheckContext(env, files, regions, before, cfg.gate_timeout)
+        check_ctx = replace(check_ctx, touched=tuple(ctx.touched_files))
         results: list[GateResult] = []
-        formatted = fixed = 0
-        # Lint fixes first (removing an import leaves blank lines), then format, then the final check.
-        lint_pass: LintPass | tuple[GateResult, int] | None = None
-        if cfg.lint:
+        for gate in self.checks(ctx):
             try:
-                lint_pass = fix_lint(env, files, cfg.gate_timeout)
+                results.append(gate.run(check_ctx))
             except Exception as exc:  # a gate logs and continues: that is the product's promise
-                lint_pass = crashed("ruff", exc), 0
-        if cfg.format:
-            try:
-                result, formatted = format_gate(env, files, cfg.formatter, cfg.gate_timeout)
-            except Exception as exc:
-                result = crashed("format", exc)
-            results.append(result)
-        if lint_pass is not None:
-            try:
-                before = content_before(repo_root, ctx.before_tree)
-                result, fixed = finish_lint(env, files, cfg.gate_timeout, lint_pass, before)
-            except Exception as exc:
-                result = crashed("ruff", exc)
-            results.append(result)
+                results.append(crashed(gate.name, exc))
         outcome = None
         if cfg.test:
             try:
@@ -123,7 +138,7 @@ class PythonGates:
                 results.extend(_outcome_results(outcome))
             except Exception as exc:
                 results.append(crashed("pytest", exc))
-        return _report(results, outcome, formatted=formatted, fixed=fixed)
+        return _report(results, outcome)
 
     def final(self, ctx: GateContext) -> GateReport:
         """Run the whole suite once at the end of the ticket."""
@@ -188,18 +203,19 @@ def _outcome_results(outcome: TestGateOutcome) -> list[GateResult]:
     return [r for r in (outcome.dependency_result, outcome.result) if r is not None]
 
 
-def _report(
-    results: list[GateResult],
-    outcome: TestGateOutcome | None,
-    *,
-    formatted: int = 0,
-    fixed: int = 0,
-) -> GateReport:
+def _read(repo_root: Path, rel: str) -> str | None:
+    try:
+        return (repo_root / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _report(results: list[GateResult], outcome: TestGateOutcome | None) -> GateReport:
     run = outcome.run if outcome else None
     return GateReport(
         results=tuple(results),
-        formatted_files=formatted,
-        lint_fixed=fixed,
+        formatted_files=sum(r.formatted for r in results),
+        lint_fixed=sum(r.fixed for r in results),
         dependencies_installed=tuple(outcome.installed) if outcome else (),
         tests=run.counts if run else GateReport().tests,
         passed_tests=run.passed if run else (),

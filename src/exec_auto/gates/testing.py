@@ -66,6 +66,13 @@ class TestRun:
     reported: bool = True
     output: str = ""
     argv: tuple[str, ...] = ()
+    # "pytest" or "unittest": names the gate and its summary.
+    runner: str = "pytest"
+
+    @property
+    def label(self) -> str:
+        """'Pytest' or 'Unittest', for summaries."""
+        return self.runner.capitalize()
 
     @property
     def no_tests(self) -> bool:
