@@ -54,9 +54,9 @@ def test_claude_ticket_runs_gates_and_records_usage(
     folder = root / "specs" / "tickets" / "feature-x"
     report = json.loads((folder / "report.json").read_text())
     assert report["files_created"] == ["hello.py"]
-    assert (
-        root / "hello.py"
-    ).read_text() == 'print("hello")\n'  # formatted and lint-fixed by the gates
+    # Formatted by the gates; the unused import stays: a project without lint configuration
+    # gets only error-class checks, not ruff's style fixes.
+    assert (root / "hello.py").read_text() == 'import os\n\nprint("hello")\n'
     step = report["steps"][0]
     assert step["status"] == "completed"
     assert any(line.startswith("Ruff format: Formatted 1 file") for line in step["quality_gates"])
