@@ -123,6 +123,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--restart", action="store_true", help="start over (old progress.yaml kept as a backup)"
     )
+    r.add_argument(
+        "--parallel-tasks",
+        dest="parallel_tasks",
+        action="store_true",
+        help="let consecutive [P]/(P) steps share one agent task, gate run and fix loop",
+    )
     j = p.add_argument_group("job unit (one ticket on its own branch, for CI)")
     j.add_argument(
         "--branch",

@@ -153,6 +153,8 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     archive: bool = True
+    # Let consecutive parallel-marked steps ([P], (P)) share one agent task, gate run and fix loop.
+    parallel_tasks: bool = False
     agent: AgentConfig = AgentConfig()
     gates: GatesConfig = GatesConfig()
     batch: BatchConfig = BatchConfig()

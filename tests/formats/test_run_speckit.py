@@ -129,3 +129,45 @@ def test_failed_dependency_skips_its_dependant_and_leaves_it_unticked(
         and "- [X] T004" in tasks
     )
     assert "T003" not in [c["step"] for c in agent_calls(tmp_path)]
+
+
+PARALLEL = """\
+# Tasks: Calculator
+
+## Phase 1: Core
+
+- [ ] T001 [P] Implement add in calc/ops.py with tests/test_ops.py
+- [ ] T002 [P] Implement mul in calc/more.py with tests/test_more.py
+- [ ] T003 Add a changelog line to NOTES.txt
+"""
+
+
+def test_parallel_tasks_share_one_batch_only_when_asked(tmp_path, script_agent, monkeypatch):
+    both = [
+        {"write": "calc/ops.py", "text": ADD},
+        {"write": "tests/test_ops.py", "text": TEST_ADD},
+        {"write": "calc/more.py", "text": MUL},
+        {"write": "tests/test_more.py", "text": TEST_MUL},
+    ]
+    root = calc_project(tmp_path / "calc", {"specs/001-calc/tasks.md": PARALLEL})
+    agent = script_agent({"T001+T002": both, "T003": [{"write": "NOTES.txt", "text": "x\n"}]})
+    assert run(root, monkeypatch, "001-calc", agent, "--parallel-tasks") == 0
+    calls = [c for c in agent_calls(tmp_path) if c["kind"] == "step"]
+    assert [c["step"] for c in calls] == ["T001+T002", "T003"]
+    assert (
+        "### Task T001: Implement add" in calls[0]["prompt"]
+        and "### Task T002: Implement mul" in calls[0]["prompt"]
+    )
+    report = json.loads((state_home(root, "speckit", "001-calc") / "report.json").read_text())
+    assert [(s["id"], s["status"]) for s in report["steps"]] == [
+        ("T001", "completed"),
+        ("T002", "completed"),
+        ("T003", "completed"),
+    ]
+    tasks = (root / "specs/001-calc/tasks.md").read_text()
+    assert tasks == PARALLEL.replace("- [ ]", "- [X]")
+    progress = (state_home(root, "speckit", "001-calc") / "progress.yaml").read_text()
+    assert (
+        "ran in one batch with T002 (--parallel-tasks)" in progress
+        and "T001+T002" not in progress.split("issues:")[0]
+    )

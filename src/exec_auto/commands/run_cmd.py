@@ -21,6 +21,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     replay = getattr(args, "replay_file", None)
     return {
         "archive": False if getattr(args, "no_archive", False) else None,
+        "parallel_tasks": True if getattr(args, "parallel_tasks", False) else None,
         "agent": {
             "name": getattr(args, "agent", None),
             "command": getattr(args, "agent_command", None),

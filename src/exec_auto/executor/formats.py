@@ -10,11 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from exec_auto.errors import ExecAutoError
-from exec_auto.executor.order import blocked_by, execution_order
+from exec_auto.executor.order import batches, blocked_by, execution_order
 from exec_auto.executor.state import ProgressStore
+from exec_auto.executor.steps import StepEnv
 from exec_auto.executor.ui import RunUI
-from exec_auto.formats.base import Format, LoadedTicket
-from exec_auto.ticket.model import Plan, Progress, Step, StepStatus
+from exec_auto.formats.base import Format, LoadedTicket, RunSummary
+from exec_auto.ticket.model import (
+    FINISHED_STEP_STATUSES,
+    Plan,
+    Progress,
+    Step,
+    StepProgress,
+    StepStatus,
+)
 
 MAX_FORMAT_CONVENTION_CHARS = 12_000
 
@@ -36,6 +44,24 @@ def executable_plan(plan: Plan, progress: Progress) -> Plan:
         for s in kept
     )
     return plan.model_copy(update={"steps": kept})
+
+
+def run_summary(progress: Progress, agent: str) -> RunSummary:
+    """One note per step and the files the run touched."""
+    notes = []
+    files: list[str] = []
+    deleted: list[str] = []
+    for record in progress.implementation_steps:
+        warn = f" ({'; '.join(record.warnings)})" if record.warnings else ""
+        notes.append(f"- Task {record.step_id} ({record.description}): {record.status}{warn}")
+        files += [f for f in record.files_touched.all() if f not in files]
+        deleted += [f for f in record.files_touched.deleted if f not in deleted]
+    files = [f for f in files if f not in deleted]
+    return RunSummary(
+        agent=f"exec-auto with agent {agent}",
+        notes=tuple(notes),
+        files=(*files, *(f"{f} (deleted)" for f in deleted)),
+    )
 
 
 class FormatHooks:
@@ -100,9 +126,13 @@ class FormatHooks:
             f"step {step.id} as {status}", lambda: self.fmt.mark_step(self.loaded, step, status)
         )
 
-    def finished(self, now: str, *, clean: bool) -> None:
+    def finished(self, now: str, *, clean: bool, agent: str) -> None:
         """Every step ran and the criteria were validated."""
-        self._write("the finish", lambda: self.fmt.mark_finished(self.loaded, now, clean=clean))
+        summary = run_summary(self.store.progress, agent)
+        self._write(
+            "the finish",
+            lambda: self.fmt.mark_finished(self.loaded, now, clean=clean, summary=summary),
+        )
 
     def order(self, steps: Sequence[Step]) -> list[Step]:
         """Steps after their dependencies; a cycle is logged once."""
@@ -127,4 +157,60 @@ class FormatHooks:
             action_taken="Skipped; fix the dependency, then rerun with --restart",
         )
         self.step_changed(step, "skipped")
+        return True
+
+    def parallel_batches(self, steps: Sequence[Step], enabled: bool) -> dict[str, list[Step]]:
+        """First step id -> its batch, for batches of 2+ pending parallel steps (only when enabled)."""
+        if not enabled:
+            return {}
+        records = {r.step_id: r.status for r in self.store.progress.implementation_steps}
+        pending = [s for s in steps if records.get(s.id) not in FINISHED_STEP_STATUSES]
+        return {b[0].id: b for b in batches(pending, parallel_tasks=True) if len(b) > 1}
+
+    def run_batch(self, env: StepEnv, batch: list[Step], run: Callable[..., object]) -> bool:
+        """Run parallel-marked steps as one agent task with one gate run and fix loop.
+
+        Each member's record then carries the batch's outcome (status, files, gates) and says
+        which steps it shared the batch with. False (nothing run) when a member is blocked.
+        """
+        if any(blocked_by(s, self.store.progress.implementation_steps) for s in batch):
+            return False
+        ids = [s.id for s in batch]
+        joint = Step(
+            id="+".join(ids),
+            title="; ".join(f"{s.id} {s.title}" for s in batch),
+            body="\n\n".join(f"### Task {s.id}: {s.title}\n{s.body}" for s in batch),
+            phase=batch[0].phase,
+        )
+        self.store.progress.implementation_steps.append(
+            StepProgress(step_id=joint.id, description=joint.title)
+        )
+        for step in batch:
+            self.store.set_step_status(step.id, "in_progress")
+            self.step_changed(step, "in_progress")
+        try:
+            run(env, joint, resumed=False)
+            shared = self.store.step(joint.id)
+            for step in batch:
+                record = self.store.step(step.id)
+                record.status = shared.status
+                record.started_at, record.completed_at = shared.started_at, shared.completed_at
+                record.files_touched = shared.files_touched.model_copy(deep=True)
+                record.attempts = shared.attempts
+                record.quality_gates = list(shared.quality_gates)
+                others = ", ".join(i for i in ids if i != step.id)
+                record.warnings = [
+                    *shared.warnings,
+                    f"ran in one batch with {others} (--parallel-tasks): files, gates and "
+                    "status are the batch's",
+                ]
+                if step is batch[0]:
+                    record.agent = shared.agent.model_copy(deep=True)
+        finally:
+            self.store.progress.implementation_steps = [
+                r for r in self.store.progress.implementation_steps if r.step_id != joint.id
+            ]
+            self.store.save()
+        for step in batch:
+            self.step_changed(step, self.store.step(step.id).status)
         return True

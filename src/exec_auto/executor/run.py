@@ -322,6 +322,7 @@ def _execute(
     """Run the unfinished steps; True when should_stop ended the run early."""
     if hooks is not None:
         steps = hooks.order(steps)
+    batched = hooks.parallel_batches(steps, env.config.parallel_tasks) if hooks else {}
     total = len(steps)
     pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
     # A resume keeps the recorded known failures: the tree now holds earlier steps' work, so
@@ -351,6 +352,13 @@ def _execute(
         resumed = record.status == "in_progress"
         env.ui.step_started(index, total, step.id, step.title)
         if hooks is not None and hooks.skip_blocked(step):
+            env.ui.step_finished(index, total, env.store.step(step.id))
+            continue
+        if (
+            hooks is not None
+            and step.id in batched
+            and hooks.run_batch(env, batched[step.id], run_step)
+        ):
             env.ui.step_finished(index, total, env.store.step(step.id))
             continue
         if hooks is not None:
@@ -437,7 +445,7 @@ def _finish(
         criteria, env.root, final.passed_tests, final.failed_tests, judge
     )
     if hooks is not None:
-        hooks.finished(now_iso(), clean=_exit_code(store.progress) == EXIT_OK)
+        hooks.finished(now_iso(), clean=_exit_code(store.progress) == EXIT_OK, agent=agent.name)
     return _report_and_archive(ticket, env, agent, hooks)
 
 

@@ -8,6 +8,7 @@ byte-minimal: the executor, gates, criteria and reports never learn which format
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +38,19 @@ class LoadedTicket:
     no_criteria_note: str | None = None
     # How the whole ticket was read (shown by `exec-auto show`).
     derivation: tuple[str, ...] = field(default_factory=tuple)
+    # Format-private values read at load time (Taskmaster: each step's status before the run).
+    state: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run did, for formats that record it in their own files (BMAD)."""
+
+    agent: str
+    # One line per step: "- Task 1 (title): completed".
+    notes: tuple[str, ...] = ()
+    # Files the run created or modified (repo-relative), then deleted ones marked "(deleted)".
+    files: tuple[str, ...] = ()
 
 
 class Format(Protocol):
@@ -73,7 +87,9 @@ class Format(Protocol):
         """Record a step's new status (started, or finished) in the format's own files."""
         ...
 
-    def mark_finished(self, ticket: LoadedTicket, now: str, *, clean: bool) -> list[str]:
+    def mark_finished(
+        self, ticket: LoadedTicket, now: str, *, clean: bool, summary: RunSummary
+    ) -> list[str]:
         """Record that every step ran (clean: every step completed and nothing is open)."""
         ...
 

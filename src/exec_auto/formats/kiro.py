@@ -19,7 +19,7 @@ from pathlib import Path
 
 from exec_auto.errors import FormatError
 from exec_auto.formats import markdown as md
-from exec_auto.formats.base import LoadedTicket
+from exec_auto.formats.base import LoadedTicket, RunSummary
 from exec_auto.formats.textfile import Checkbox, bare, checkboxes, lines_of, read_text, tick
 from exec_auto.ticket.model import Criterion, Plan, Step, StepStatus
 from exec_auto.ticket.resolve import TicketRef
@@ -181,7 +181,9 @@ class Kiro:
             parent = node.parent if node else None
         return out
 
-    def mark_finished(self, ticket: LoadedTicket, now: str, *, clean: bool) -> list[str]:
+    def mark_finished(
+        self, ticket: LoadedTicket, now: str, *, clean: bool, summary: RunSummary
+    ) -> list[str]:
         """Nothing beyond the ticks."""
         return []
 

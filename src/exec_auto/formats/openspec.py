@@ -24,7 +24,7 @@ from pathlib import Path
 from exec_auto.atomicio import atomic_write_text, fsync_dir
 from exec_auto.errors import ArchiveError, FormatError
 from exec_auto.formats import markdown as md
-from exec_auto.formats.base import LoadedTicket
+from exec_auto.formats.base import LoadedTicket, RunSummary
 from exec_auto.formats.textfile import (
     Checkbox,
     bare,
@@ -190,7 +190,9 @@ class OpenSpec:
             return [f"tasks.md: {step.id} ticked [x]"]
         return []
 
-    def mark_finished(self, ticket: LoadedTicket, now: str, *, clean: bool) -> list[str]:
+    def mark_finished(
+        self, ticket: LoadedTicket, now: str, *, clean: bool, summary: RunSummary
+    ) -> list[str]:
         """Nothing beyond the ticks (archiving applies the deltas)."""
         return []
 

@@ -14,14 +14,16 @@ from pathlib import Path
 
 from exec_auto.errors import TicketNotFoundError
 from exec_auto.formats.base import Format, LoadedTicket
+from exec_auto.formats.bmad import Bmad
 from exec_auto.formats.cdd.layout import Cdd
 from exec_auto.formats.kiro import Kiro
 from exec_auto.formats.openspec import OpenSpec
 from exec_auto.formats.speckit import SpecKit
+from exec_auto.formats.taskmaster import Taskmaster
 from exec_auto.repo import find_root
 from exec_auto.ticket.resolve import TicketRef, resolve_ticket
 
-FORMATS: tuple[Format, ...] = (Cdd(), SpecKit(), Kiro(), OpenSpec())
+FORMATS: tuple[Format, ...] = (Cdd(), SpecKit(), Kiro(), OpenSpec(), Taskmaster(), Bmad())
 NAMES = tuple(f.name for f in FORMATS)
 
 
@@ -65,6 +67,9 @@ def aliases(ref: TicketRef) -> set[str]:
             f"{int(match.group(1))}.{int(match.group(2))}",
             f"{match.group(1)}-{match.group(2)}",
         }
+    match = re.match(r"^(\d+\.\d+)\.story$", ref.name)
+    if match:  # BMAD v4 story files: 1.2.story
+        names.add(match.group(1))
     match = re.match(r"^(\d+)-([A-Za-z].*)$", ref.name)
     if match:  # spec-kit features: 007-slug
         names |= {match.group(1), match.group(2)}
@@ -130,9 +135,8 @@ def resolve(
                 f"ticket {label(found)} is archived", hint="archived tickets are not run again"
             )
         return found
-    if only in (None, "cdd") and (
-        not formats or any(f.name == "cdd" for f in formats) or not tickets
-    ):
+    if only == "cdd" or (only is None and all(f.name == "cdd" for f in formats)):
+        # A CDD-only repository keeps CDD's own messages (did you mean, archived, ...).
         return resolve_ticket(ref, cwd, allow_archived=allow_archived)
     names = sorted({n for t in tickets for n in aliases(t)})
     close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from exec_auto.errors import FormatError
 from exec_auto.formats import markdown as md
-from exec_auto.formats.base import LoadedTicket
+from exec_auto.formats.base import LoadedTicket, RunSummary
 from exec_auto.formats.textfile import (
     Checkbox,
     bare,
@@ -156,7 +156,9 @@ class SpecKit:
             return [f"tasks.md: {step.id} ticked [X]"]
         return []
 
-    def mark_finished(self, ticket: LoadedTicket, now: str, *, clean: bool) -> list[str]:
+    def mark_finished(
+        self, ticket: LoadedTicket, now: str, *, clean: bool, summary: RunSummary
+    ) -> list[str]:
         """Nothing beyond the ticks."""
         return []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exec_auto.formats.base import LoadedTicket
+from exec_auto.formats.base import LoadedTicket, RunSummary
 from exec_auto.ticket.model import Step, StepStatus
 from exec_auto.ticket.resolve import (
     ARCHIVE,
@@ -79,7 +79,9 @@ class Cdd:
         """progress.yaml is CDD's step record; nothing else to write."""
         return []
 
-    def mark_finished(self, ticket: LoadedTicket, now: str, *, clean: bool) -> list[str]:
+    def mark_finished(
+        self, ticket: LoadedTicket, now: str, *, clean: bool, summary: RunSummary
+    ) -> list[str]:
         """spec.yaml's status becomes completed."""
         from exec_auto.formats.cdd.spec import set_spec_status
 
