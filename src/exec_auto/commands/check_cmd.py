@@ -12,10 +12,10 @@ from exec_auto.errors import EXIT_ISSUES, EXIT_OK
 def main(args: argparse.Namespace) -> int:
     """Print the readiness score and its reasons; exit 0 when ready, 1 when below the threshold."""
     from exec_auto.config import build_config
+    from exec_auto.formats.registry import resolve
     from exec_auto.readiness.gate import check_ticket, render
-    from exec_auto.ticket.resolve import resolve_ticket
 
-    ticket = resolve_ticket(args.ticket, Path.cwd(), allow_archived=True)
+    ticket = resolve(args.ticket, Path.cwd(), allow_archived=True)
     overrides = {"readiness": {"threshold": args.threshold}}
     readiness = check_ticket(ticket, build_config(ticket.root, overrides))
     if args.json:

@@ -41,17 +41,15 @@ def history_of(root: Path, config: Config, ticket: str) -> dict[str, KindHistory
 def readiness_input(
     ticket: TicketRef, config: Config, history: dict[str, KindHistory] | None = None
 ) -> ReadinessInput:
-    """Load the ticket's plan and spec into what the rules read."""
-    from exec_auto.formats.cdd.plan import load_plan
-    from exec_auto.formats.cdd.spec import load_spec
+    """Load the ticket (of any format) into what the rules read."""
+    from exec_auto.formats.registry import load_ticket
 
-    plan = load_plan(ticket.plan_path)
-    spec = load_spec(ticket.spec_path) if ticket.spec_path.is_file() else None
+    loaded = load_ticket(ticket)
     return ReadinessInput(
         ticket=ticket.name,
-        plan=plan,
-        criteria=spec.criteria if spec else (),
-        ticket_type=spec.ticket_type if spec else None,
+        plan=loaded.plan,
+        criteria=loaded.criteria,
+        ticket_type=loaded.ticket_type,
         files=RepoFiles.scan(ticket.root),
         critical_areas=_critical_areas(config),
         history=history_of(ticket.root, config, ticket.name) if history is None else history,

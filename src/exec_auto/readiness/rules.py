@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from exec_auto.executor.criteria import TEST_NAME
 from exec_auto.readiness.kinds import step_kind
 from exec_auto.readiness.model import Finding
 from exec_auto.readiness.paths import RepoFiles, mentions
@@ -148,7 +149,8 @@ def unverifiable_criteria(ctx: ReadinessInput) -> list[Finding]:
     each = round(CRITERIA_WEIGHT / len(ctx.criteria))
     found = []
     for criterion in ctx.criteria:
-        if criterion.verify or criterion.tests:
+        # A test named in the text is evidence the validator checks (executor.criteria._by_tests).
+        if criterion.verify or criterion.tests or TEST_NAME.search(criterion.text):
             continue
         vague = list(
             dict.fromkeys(m.group(0) for m in VAGUE_CRITERION.finditer(fold(criterion.text)))
