@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("ticket", metavar="TICKET")
     check.add_argument("--json", action="store_true", help="one JSON object for other tools")
+    check.add_argument("--format", metavar="NAME", help=FORMAT_HELP)
     check.add_argument(
         "--threshold", type=int, metavar="N", help="compare with N instead of the configured 60"
     )

@@ -15,7 +15,7 @@ def main(args: argparse.Namespace) -> int:
     from exec_auto.formats.registry import resolve
     from exec_auto.readiness.gate import check_ticket, render
 
-    ticket = resolve(args.ticket, Path.cwd(), allow_archived=True)
+    ticket = resolve(args.ticket, Path.cwd(), allow_archived=True, only=args.format)
     overrides = {"readiness": {"threshold": args.threshold}}
     readiness = check_ticket(ticket, build_config(ticket.root, overrides))
     if args.json:

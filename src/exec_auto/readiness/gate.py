@@ -41,7 +41,7 @@ def history_of(root: Path, config: Config, ticket: str) -> dict[str, KindHistory
 def readiness_input(
     ticket: TicketRef, config: Config, history: dict[str, KindHistory] | None = None
 ) -> ReadinessInput:
-    """Load the ticket (of any format) into what the rules read."""
+    """Load the ticket (with its own format) into what the rules read."""
     from exec_auto.formats.registry import load_ticket
 
     loaded = load_ticket(ticket)
