@@ -26,24 +26,26 @@ COMMANDS = {
     "plan-batch": "exec_auto.commands.plan_batch_cmd",
     "ci": "exec_auto.commands.ci_cmd",
     "check": "exec_auto.commands.check_cmd",
+    "answer": "exec_auto.commands.answer_cmd",
 }
 
 
 FORMAT_HELP = "read tickets as this format only: cdd, speckit, kiro, openspec, taskmaster, bmad"
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "tickets",
-        nargs="*",
-        metavar="TICKET",
-        help="ticket names or paths to plan.md/spec.yaml/folder",
-    )
-    p.add_argument(
-        "--all",
-        action="store_true",
-        help="every active ticket with a plan that is not completed",
-    )
+def _add_run_options(p: argparse.ArgumentParser, *, selection: bool = True) -> None:
+    if selection:
+        p.add_argument(
+            "tickets",
+            nargs="*",
+            metavar="TICKET",
+            help="ticket names or paths to plan.md/spec.yaml/folder",
+        )
+        p.add_argument(
+            "--all",
+            action="store_true",
+            help="every active ticket with a plan that is not completed",
+        )
     p.add_argument("--format", metavar="NAME", help=FORMAT_HELP)
     a = p.add_argument_group("agent")
     a.add_argument(
@@ -213,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("ticket", metavar="TICKET")
     _add_review_commands(sub)
+    answer = sub.add_parser(
+        "answer",
+        help="answer a parked ticket's question (recorded with who and when), then resume it",
+    )
+    answer.add_argument("ticket", metavar="TICKET")
+    answer.add_argument("text", metavar="ANSWER", help="the decision, in words the agent will read")
+    answer.add_argument(
+        "--step", metavar="ID", help="which step's question (default: the open one)"
+    )
+    answer.add_argument("--by", metavar="NAME", help="who decides (default: git user.name)")
+    answer.add_argument(
+        "--no-resume", dest="no_resume", action="store_true", help="record only, run it later"
+    )
+    _add_run_options(answer, selection=False)
     check = sub.add_parser(
         "check", help="readiness score 0-100 of a ticket for an unattended run, with reasons"
     )

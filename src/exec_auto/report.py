@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
+from exec_auto.decisions.reporting import answered_lines, pending_lines
 from exec_auto.evidence.reporting import integrity_section
 from exec_auto.ticket.model import (
     AutoActionsSummary,
     CriterionProgress,
+    Decision,
     Progress,
     ReadinessRecord,
 )
@@ -79,6 +81,8 @@ class Report(BaseModel):
     sandbox: str = ""
     sandboxed: bool | None = None
     readiness: ReadinessRecord | None = None
+    # Questions for a human (pending first) and the answers given (who, when).
+    decisions: list[Decision] = Field(default_factory=list)
 
 
 def _net_files(progress: Progress) -> tuple[list[str], list[str], list[str]]:
@@ -190,6 +194,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         progress_file=progress_file,
         exit_code=exit_code,
         readiness=progress.readiness,
+        decisions=sorted(progress.decisions, key=lambda d: d.answer is not None),
     )
 
 
@@ -231,6 +236,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         *warning,
         f"# Completion report: {report.ticket}",
+        *pending_lines(report.ticket, report.decisions),
         "",
         f"**Status:** {report.status}  ",
         f"**Mode:** {report.mode} ({report.agent})  ",
@@ -246,6 +252,7 @@ def render_markdown(report: Report) -> str:
         "## Steps",
         *(f"- {s.id}. {s.title} — **{s.status}**" for s in report.steps),
         "",
+        *answered_lines(report.decisions),
     ]
     for title, files in (
         ("Files created", report.files_created),

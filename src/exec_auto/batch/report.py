@@ -18,6 +18,7 @@ from exec_auto.batch.result import ERROR, INTERRUPTED, NOT_READY, NOT_STARTED, J
 from exec_auto.clock import parse_iso
 from exec_auto.proc import git
 from exec_auto.repo import git_dir
+from exec_auto.ticket.model import Decision
 from exec_auto.usage import Usage
 
 SEVERITIES = ("high", "medium", "low")
@@ -59,6 +60,8 @@ class BatchRow(BaseModel):
     # The readiness score; not_ready rows also carry its reasons (as `exec-auto check` words them).
     readiness_score: int | None = None
     readiness_reasons: list[str] = Field(default_factory=list)
+    # The unanswered questions of a parked (needs_decision) ticket.
+    decisions: list[Decision] = Field(default_factory=list)
 
 
 class BatchTotals(BaseModel):
@@ -137,6 +140,7 @@ def row_from_result(result: JobResult) -> BatchRow:
         note=result.note,
         readiness_score=result.readiness_score,
         readiness_reasons=result.readiness_reasons,
+        decisions=[d for d in result.decisions if d.answer is None],
     )
 
 
@@ -239,12 +243,27 @@ def _not_ready(report: BatchReport) -> list[str]:
     return lines
 
 
+def _decisions_needed(report: BatchReport) -> list[str]:
+    """The questions first: parked tickets wait for these answers."""
+    parked = [r for r in report.tickets if r.decisions]
+    if not parked:
+        return []
+    lines = ["", "## Decisions needed (answer these first)"]
+    for r in parked:
+        for d in r.decisions:
+            lines.append(f"- **{r.ticket}**, step {d.step_id}: {d.question}")
+            lines += [f"  - option: {o}" for o in d.options]
+        lines.append(f'  - answer: `exec-auto answer {r.ticket} "your decision"`')
+    return lines
+
+
 def render_markdown(report: BatchReport) -> str:
     """batch-report.md: the table a reviewer reads in the morning."""
     t = report.totals
     budget = report.budget
     lines = [
         "# Batch report",
+        *_decisions_needed(report),
         "",
         f"**Started:** {report.started_at}  ",
         f"**Completed:** {report.completed_at}  ",
@@ -353,6 +372,12 @@ def render_summary(report: BatchReport) -> str:
     if report.stopped:
         lines.append(f"  stopped early: {report.stopped}")
     lines += [f"  {r.ticket}: {r.note}" for r in report.tickets if r.note]
+    lines += [
+        f"  {r.ticket} needs a decision (step {d.step_id}): {d.question}"
+        f' — exec-auto answer {r.ticket} "..."'
+        for r in report.tickets
+        for d in r.decisions
+    ]
     return "\n".join(lines)
 
 

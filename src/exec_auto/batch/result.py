@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import ExecAutoError
 from exec_auto.report import Report, ReportIssue
-from exec_auto.ticket.model import CriterionProgress
+from exec_auto.ticket.model import CriterionProgress, Decision
 from exec_auto.usage import Usage
 
 RESULT_SCHEMA = "exec-auto/job-result/1"
@@ -94,6 +94,8 @@ class JobResult(BaseModel):
     # The readiness check before the run (not_ready results: why it did not start).
     readiness_score: int | None = None
     readiness_reasons: list[str] = Field(default_factory=list)
+    # Questions for a human (a parked `needs_decision` ticket has one unanswered).
+    decisions: list[Decision] = Field(default_factory=list)
 
 
 def result_from_report(report: Report, duration: float | None) -> JobResult:
@@ -118,6 +120,7 @@ def result_from_report(report: Report, duration: float | None) -> JobResult:
             else report.duration_seconds,
         ),
         files_touched=files,
+        decisions=list(report.decisions),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exec_auto.agents.base import STEP_MARKER
+from exec_auto.decisions.markers import PROMPT_SECTION as DECISION_PROTOCOL
 from exec_auto.ticket.model import Criterion, Plan, Step, StepProgress
 
 MAX_CONVENTIONS_CHARS = 12_000
@@ -19,7 +20,8 @@ MAX_FEEDBACK_CHARS = 8_000
 
 RULES = """\
 You are an autonomous coding agent executing one step of an implementation plan in this repository.
-Nobody is watching: never ask questions, never wait for input; make reasonable decisions and finish.
+Nobody is watching: never wait for input; make reasonable decisions and finish (one fixed way to
+ask for a human decision is described below; use it only when the step truly needs one).
 Work only inside the repository. Do not run `git reset`, `git clean`, `git stash`, `git checkout -- .`
 or `git push`, and do not commit: the harness records what you change.
 Do not edit the ticket's own files (plan.md, spec.yaml, progress.yaml under specs/): the harness keeps them.
@@ -40,6 +42,8 @@ class PromptContext:
     plan: Plan
     criteria: Sequence[Criterion]
     conventions: str
+    # "Known pitfalls in this repository" from earlier runs (see exec_auto.insights), bounded.
+    pitfalls: str = ""
 
     def prefix(self) -> str:
         """The fixed part: identical bytes for every step of the ticket."""
@@ -58,6 +62,9 @@ class PromptContext:
             if len(text) > MAX_CONVENTIONS_CHARS:
                 text = text[:MAX_CONVENTIONS_CHARS] + "\n[... conventions truncated ...]"
             parts.append(f"## Project conventions\n{text}")
+        if self.pitfalls.strip():
+            parts.append(self.pitfalls.strip())
+        parts.append(DECISION_PROTOCOL)
         return "\n\n".join(parts) + "\n\n" + STEP_MARKER + "\n"
 
 

@@ -11,6 +11,7 @@ from exec_auto.agents.base import Agent, AgentTask
 from exec_auto.agents.replay import Recorder
 from exec_auto.clock import now_iso
 from exec_auto.config import Config
+from exec_auto.decisions.provider import Autonomous, DecisionProvider, StopRun
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
 from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
@@ -39,6 +40,8 @@ from exec_auto.ticket.progress import load_progress
 from exec_auto.ticket.resolve import TicketRef
 
 CONVENTION_FILES = ("CLAUDE.md", "AGENTS.md")
+# The run (and step) status of a ticket waiting for `exec-auto answer`.
+PARKED = "needs_decision"
 JUDGING_BACKENDS = frozenset({"claude", "anthropic", "openai"})
 
 
@@ -125,6 +128,7 @@ def run_ticket(
     should_stop: Callable[[], str | None] | None = None,
     allow_unsandboxed: bool = False,
     readiness: ReadinessRecord | None = None,
+    decisions: DecisionProvider | None = None,
 ) -> TicketOutcome:
     """Execute every unfinished step of the ticket, then validate, report and archive.
 
@@ -133,6 +137,7 @@ def run_ticket(
     without a usable one the run is refused unless `--sandbox off` or allow_unsandboxed (the
     bundled demo) - then the start message and the report's first line say so.
     readiness (the gate's check, made by the caller) is recorded in progress.yaml.
+    decisions answers pause points and problems (default: autonomous - park, log, continue).
     """
     from exec_auto.sandbox.session import open_sandbox
 
@@ -152,6 +157,7 @@ def run_ticket(
                 sandbox,
                 status,
                 readiness=readiness,
+                decisions=decisions,
             )
     finally:
         if sandbox is not None:
@@ -170,6 +176,7 @@ def _run_ticket(
     status: SandboxStatus,
     *,
     readiness: ReadinessRecord | None = None,
+    decisions: DecisionProvider | None = None,
 ) -> TicketOutcome:
     root = ticket.root
     fmt = format_of(ticket)
@@ -237,9 +244,13 @@ def _run_ticket(
             sandbox=sandbox,
             sandbox_status=status,
             auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
+            decisions=decisions or Autonomous(),
         )
         try:
-            if _execute(env, plan.steps, fresh, should_stop, hooks):
+            ended = _execute(env, plan.steps, fresh, should_stop, hooks)
+            if ended == PARKED:
+                return _parked(ticket, env, agent)
+            if ended:
                 return _stopped(ticket, env, agent)
             return _finish(ticket, env, criteria, agent, hooks)
         except KeyboardInterrupt:
@@ -318,8 +329,8 @@ def _execute(
     fresh: bool,
     should_stop: Callable[[], str | None] | None = None,
     hooks: FormatHooks | None = None,
-) -> bool:
-    """Run the unfinished steps; True when should_stop ended the run early."""
+) -> str | None:
+    """Run the unfinished steps; why the run ended early (should_stop, a stop, a park), or None."""
     if hooks is not None:
         steps = hooks.order(steps)
     batched = hooks.parallel_batches(steps, env.config.parallel_tasks) if hooks else {}
@@ -348,8 +359,8 @@ def _execute(
                 severity="low",
                 action_taken="Stopped; rerun the same command to resume",
             )
-            return True
-        resumed = record.status == "in_progress"
+            return reason
+        resumed = record.status in ("in_progress", "needs_decision")
         env.ui.step_started(index, total, step.id, step.title)
         if hooks is not None and hooks.skip_blocked(step):
             env.ui.step_finished(index, total, env.store.step(step.id))
@@ -363,11 +374,41 @@ def _execute(
             continue
         if hooks is not None:
             hooks.step_changed(step, "in_progress")
-        run_step(env, step, resumed=resumed)
+        try:
+            status = run_step(env, step, resumed=resumed)
+        except StopRun as stop:
+            env.store.set_step_status(step.id, "pending")
+            env.store.log_issue(
+                "stopped",
+                str(stop),
+                step_id=step.id,
+                severity="low",
+                action_taken="Stopped at the terminal; rerun the same command to resume",
+            )
+            return "stopped at the terminal"
         if hooks is not None:
             hooks.step_changed(step, env.store.step(step.id).status)
         env.ui.step_finished(index, total, env.store.step(step.id))
-    return False
+        if status == "needs_decision":
+            # Later steps may depend on the answer: the ticket waits as a whole.
+            return PARKED
+    return None
+
+
+def _parked(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
+    """A step needs a human decision: report the question, keep everything, stay active."""
+    env.store.set_run_status(PARKED, completed=True)
+    pending = env.store.progress.pending_decisions()
+    if pending:
+        env.ui.message(
+            f"[AUTO] Parked: step {pending[-1].step_id} needs a decision: {pending[-1].question}"
+            f' — answer with: exec-auto answer {ticket.name} "..."'
+        )
+    report = build_report(
+        env.store.progress, agent.name, EXIT_ISSUES, _shown(env.store.path, env.root)
+    )
+    _containment(report, env)
+    return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
 
 
 def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.agents.replay import Recorder
+from exec_auto.clock import now_iso
 from exec_auto.config import Config
+from exec_auto.decisions.markers import parse_agent_request
+from exec_auto.decisions.provider import Autonomous, DecisionProvider, Problem, StopRun
 from exec_auto.evidence.audit import Auditor
 from exec_auto.evidence.finding import IntegrityFinding
 from exec_auto.evidence.finding import feedback as integrity_feedback
 from exec_auto.executor.history import StepHistory
 from exec_auto.executor.integrity import audit_step, blocking, log_integrity
+from exec_auto.executor.pauses import consult_pause, pause_before, with_decisions
 from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
 from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
@@ -20,9 +24,11 @@ from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
 from exec_auto.redact import redact
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
-from exec_auto.ticket.model import FilesTouched, Step, StepProgress, StepStatus
+from exec_auto.ticket.model import FilesTouched, ProgressIssue, Step, StepProgress, StepStatus
 
 AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
+# An agent may ask, be answered at the terminal and ask again; past this the step parks.
+MAX_DECISION_ROUNDS = 3
 
 
 @dataclass
@@ -50,6 +56,8 @@ class StepEnv:
     broken_before: set[str] = field(default_factory=set)
     # The integrity audit of each step's diff (None: switched off).
     auditor: Auditor | None = None
+    # Who decides pause points and problems (autonomous unless --interactive).
+    decisions: DecisionProvider = field(default_factory=Autonomous)
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -145,23 +153,45 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     record = store.step(step.id)
     record.warnings = []
     record.quality_gates = []
+    first_issue = len(store.progress.issues)
+    known_at_start = list(store.progress.baseline_failures or ())
+    if pause_before(env.decisions, store.progress, step):
+        store.set_step_status(step.id, "needs_decision")
+        return "needs_decision"
     store.set_step_status(step.id, "in_progress")
     timeout = env.config.agent.step_timeout
-    task = AgentTask(
-        ticket=env.ticket,
-        step_id=step.id,
-        step_title=step.title,
-        prompt=step_prompt(env.prompts, step, store.progress.implementation_steps, resumed=resumed),
-        repo_root=env.root,
-        attempt=record.attempts + 1,
-        timeout=timeout,
-    )
-    record.attempts += 1
-    result, start, after = call_agent(env, task)
-    _account(record, result)
-    agent_failed = _log_agent_problems(env, step, result, "agent")
+    start: Snapshot | None = None
+    for _ in range(MAX_DECISION_ROUNDS):
+        prompt = step_prompt(
+            env.prompts, step, store.progress.implementation_steps, resumed=resumed
+        )
+        task = AgentTask(
+            ticket=env.ticket,
+            step_id=step.id,
+            step_title=step.title,
+            prompt=with_decisions(prompt, store.progress, step.id),
+            repo_root=env.root,
+            attempt=record.attempts + 1,
+            timeout=timeout,
+        )
+        record.attempts += 1
+        result, before, after = call_agent(env, task)
+        start = start or before
+        _account(record, result)
+        agent_failed = _log_agent_problems(env, step, result, "agent")
+        store.save()
+        request = parse_agent_request(result.summary, step.id)
+        if request is None:
+            break
+        if not consult_pause(env.decisions, store.progress, request):
+            # Parked: what the agent did so far stays in the tree and is recorded; the step
+            # runs again, with the answer in its prompt, after `exec-auto answer`.
+            record.files_touched = env.snapshots.changes(start, after)
+            store.set_step_status(step.id, "needs_decision")
+            return "needs_decision"
+        resumed = True  # answered at the terminal: run the step again with the decision
+    assert start is not None  # the loop ran at least once
     touched = env.snapshots.changes(start, after)
-    store.save()
 
     changed = bool(touched.all() or touched.deleted)
     # A step that only deletes files can still break tests: the gates run for any change.
@@ -179,6 +209,8 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         status = "completed"
     if changed and env.auditor is not None:
         status = log_integrity(store, step, record, integrity, status, fixes)
+    if env.decisions.interactive:
+        status, end = _consult(env, step, record, start, first_issue, known_at_start, status, end)
     if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
             status = "failed"
@@ -199,6 +231,94 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     keep_step(env, step, status, end)
     store.set_step_status(step.id, status)
     return status
+
+
+def _open_step_issues(env: StepEnv, step: Step, first: int) -> list[ProgressIssue]:
+    """What this step logged (medium or high) that is still open."""
+    return [
+        i
+        for i in env.store.progress.issues[first:]
+        if i.step_id == step.id and i.resolution is None and i.severity != "low"
+    ]
+
+
+def _consult(
+    env: StepEnv,
+    step: Step,
+    record: StepProgress,
+    start: Snapshot,
+    first: int,
+    known_at_start: list[str],
+    status: StepStatus,
+    end: Snapshot,
+) -> tuple[StepStatus, Snapshot]:
+    """Interactive runs: show the step's problems and do what the person chooses."""
+    debug = 0
+    while issues := _open_step_issues(env, step, first):
+        verdict = env.decisions.problem(Problem(step.id, step.title, tuple(issues), debug))
+        if verdict.choice == "continue":
+            break
+        if verdict.choice == "stop":
+            raise StopRun(f"stopped at the terminal after step {step.id}")
+        if verdict.choice == "skip":
+            for issue in issues:
+                issue.action_taken = "Step skipped at the terminal"
+            env.store.save()
+            return "skipped", end
+        debug += 1
+        # The step's own failures are the step's again: the gates report what still fails.
+        env.store.progress.baseline_failures = list(known_at_start)
+        status, end = _debug_attempt(env, step, record, start, issues, verdict.note, debug)
+    return status, end
+
+
+def _debug_attempt(
+    env: StepEnv,
+    step: Step,
+    record: StepProgress,
+    start: Snapshot,
+    issues: list[ProgressIssue],
+    note: str,
+    number: int,
+) -> tuple[StepStatus, Snapshot]:
+    """One more fix attempt the person asked for, with the evidence; then gates and audit again."""
+    store = env.store
+    evidence = "\n\n".join(f"{i.type}: {i.description}\n{i.details}".strip() for i in issues)
+    if note:
+        evidence = f"The developer says: {note}\n\n{evidence}"
+    fix = AgentTask(
+        ticket=env.ticket,
+        step_id=step.id,
+        step_title=step.title,
+        prompt=fix_prompt(env.prompts, step, evidence, number, number),
+        repo_root=env.root,
+        attempt=env.config.gates.fix_attempts + number,
+        kind="fix",
+        timeout=env.config.agent.step_timeout,
+    )
+    store.progress.auto_actions_summary.fix_attempts += 1
+    result, _, _ = call_agent(env, fix)
+    _account(record, result)
+    _log_agent_problems(env, step, result, f"debug attempt {number}")
+    for issue in issues:
+        issue.resolution = f"re-checked after debug attempt {number} (see later issues)"
+        issue.resolved_at = now_iso()
+    end = env.snapshots.take()
+    record.files_touched = env.snapshots.changes(start, end)
+    report = _run_gates(env, step, record.files_touched, start)
+    status: StepStatus = (
+        _log_findings(env, step, record, report) if report is not None else "completed_with_warning"
+    )
+    if env.auditor is not None:
+        integrity = audit_step(env.auditor, store, step, start.tree, end.tree)
+        status = log_integrity(store, step, record, integrity, status, 0)
+    if report is not None:
+        record.quality_gates = [r.summary for r in report.results]
+    record.auto_actions.append(
+        f"Debug attempt {number}: gates {'passed' if status == 'completed' else 'still failing'}"
+    )
+    store.save()
+    return status, end
 
 
 def keep_step(env: StepEnv, step: Step, status: str, end: Snapshot) -> None:

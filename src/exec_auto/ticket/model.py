@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from exec_auto.usage import Usage
 
 StepStatus = Literal[
-    "pending", "in_progress", "completed", "completed_with_warning", "failed", "skipped"
+    "pending",
+    "in_progress",
+    "completed",
+    "completed_with_warning",
+    "failed",
+    "skipped",
+    # Parked: the step waits for a human decision (`exec-auto answer`), then runs again.
+    "needs_decision",
 ]
 FINISHED_STEP_STATUSES: frozenset[str] = frozenset(
     {"completed", "completed_with_warning", "failed", "skipped"}
@@ -173,6 +180,20 @@ class ReadinessRecord(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
+class Decision(BaseModel):
+    """A question a step needs a human to decide, and (once given) the answer, who and when."""
+
+    step_id: str
+    question: str
+    options: list[str] = Field(default_factory=list)
+    # "agent": the agent declared it mid-step; "plan": the step carries a pause marker.
+    source: Literal["agent", "plan"] = "agent"
+    asked_at: str
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: str | None = None
+
+
 class Progress(BaseModel):
     """The whole progress.yaml document."""
 
@@ -186,10 +207,15 @@ class Progress(BaseModel):
     # Tests failing before the first step (None: no baseline recorded yet); kept for resumes.
     baseline_failures: list[str] | None = None
     readiness: ReadinessRecord | None = None
+    decisions: list[Decision] = Field(default_factory=list)
 
     def step(self, step_id: str) -> StepProgress | None:
         """The progress record of a step, if any."""
         return next((s for s in self.implementation_steps if s.step_id == step_id), None)
+
+    def pending_decisions(self) -> list[Decision]:
+        """Decisions asked and not answered yet."""
+        return [d for d in self.decisions if d.answer is None]
 
     def open_issues(self) -> list[ProgressIssue]:
         """Issues without a resolution."""

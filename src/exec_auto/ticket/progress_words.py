@@ -36,6 +36,7 @@ _STEP_GROUPS: tuple[tuple[StepStatus, str], ...] = (
     ),
     ("failed", "failed fail failure error errored blocked broken falhou erro bloqueado"),
     ("skipped", "skipped skip cancelled canceled not_applicable n_a na ignored pulado"),
+    ("needs_decision", "needs_decision awaiting_decision decision_needed aguardando_decisao"),
 )
 _STEP_WORDS = {w: s for s, words in _STEP_GROUPS for w in words.split()}
 # Checked in order: the warning sign wins over a tick in "✅ done ⚠️ with warnings".
