@@ -27,6 +27,7 @@ COMMANDS = {
     "ci": "exec_auto.commands.ci_cmd",
     "check": "exec_auto.commands.check_cmd",
     "answer": "exec_auto.commands.answer_cmd",
+    "insights": "exec_auto.commands.insights_cmd",
 }
 
 
@@ -146,6 +147,11 @@ def _add_run_options(p: argparse.ArgumentParser, *, selection: bool = True) -> N
         "--result-file", dest="result_file", metavar="FILE", help="write the job's result JSON here"
     )
     r.add_argument(
+        "--interactive",
+        action="store_true",
+        help="the `exec` mode: on problems and pause points stop and ask at the terminal",
+    )
+    r.add_argument(
         "--force",
         action="store_true",
         help="run tickets below the readiness threshold unattended anyway",
@@ -229,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-resume", dest="no_resume", action="store_true", help="record only, run it later"
     )
     _add_run_options(answer, selection=False)
+    insights = sub.add_parser(
+        "insights", help="what keeps failing here, from the progress files of past tickets"
+    )
+    insights.add_argument("--json", action="store_true", help="one JSON object for other tools")
     check = sub.add_parser(
         "check", help="readiness score 0-100 of a ticket for an unattended run, with reasons"
     )

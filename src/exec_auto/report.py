@@ -174,6 +174,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
     return Report(
         ticket=progress.ticket.name,
         status=progress.ticket.status,
+        mode=progress.ticket.execution_mode,
         agent=agent,
         started_at=progress.ticket.started_at,
         completed_at=progress.ticket.completed_at,

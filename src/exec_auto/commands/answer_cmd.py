@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from exec_auto.errors import EXIT_OK, ExecAutoError
@@ -18,6 +19,11 @@ def main(args: argparse.Namespace) -> int:
     from exec_auto.formats.registry import resolve
     from exec_auto.repo import state_dir
 
+    interactive = bool(args.interactive)
+    if interactive:
+        from exec_auto.decisions.terminal import require_terminal
+
+        require_terminal(sys.stdin, sys.stdout)
     ticket = resolve(args.ticket, Path.cwd(), only=args.format)
     text = args.text.strip()
     if not text:
@@ -33,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"Resume with: exec-auto run {ticket.name}")
         return EXIT_OK
     config = build_config(ticket.root, overrides_from_args(args))
-    return run_one(ticket, config, restart=False, force=args.force)
+    return run_one(ticket, config, restart=False, force=args.force, interactive=interactive)
 
 
 def _record(ticket: TicketRef, args: argparse.Namespace, text: str) -> Decision:

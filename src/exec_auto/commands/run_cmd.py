@@ -11,6 +11,7 @@ from typing import Any
 
 from exec_auto.config import Config, build_config
 from exec_auto.errors import ExecAutoError
+from exec_auto.executor.ui import RunUI
 from exec_auto.repo import find_root
 from exec_auto.ticket.resolve import TicketRef
 
@@ -75,9 +76,17 @@ def select_tickets(args: argparse.Namespace, cwd: Path) -> list[TicketRef]:
 
 
 def run_one(
-    ticket: TicketRef, config: Config, *, restart: bool = False, force: bool = False
+    ticket: TicketRef,
+    config: Config,
+    *,
+    restart: bool = False,
+    force: bool = False,
+    interactive: bool = False,
 ) -> int:
-    """Run a single ticket in the foreground with the live view and the printed report."""
+    """Run a single ticket in the foreground with the live view and the printed report.
+
+    interactive: the `exec` mode - a person at this terminal decides problems and pause points.
+    """
     from exec_auto.agents.registry import create_agent
     from exec_auto.executor.run import run_ticket
     from exec_auto.executor.ui import make_ui, use_color
@@ -85,10 +94,27 @@ def run_one(
     from exec_auto.report import print_report
 
     agent = create_agent(config.agent)
-    readiness = gate(ticket, config, force=force)
-    ui = make_ui(ticket.name)
+    readiness = gate(ticket, config, force=force, attended=interactive)
+    decisions = None
+    if interactive:
+        from exec_auto.decisions.terminal import TerminalProvider
+        from exec_auto.executor.ui import PlainUI
+
+        decisions = TerminalProvider(ticket.root)
+        # Plain lines: the questions are asked on the same terminal as the progress.
+        ui: RunUI = PlainUI()
+    else:
+        ui = make_ui(ticket.name)
     try:
-        outcome = run_ticket(ticket, config, agent, ui, restart=restart, readiness=readiness)
+        outcome = run_ticket(
+            ticket,
+            config,
+            agent,
+            ui,
+            restart=restart,
+            readiness=readiness,
+            decisions=decisions,
+        )
     finally:
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))
@@ -108,6 +134,12 @@ def _job_mode(args: argparse.Namespace) -> bool:
 def main(args: argparse.Namespace) -> int:
     """Run the selected tickets; the exit code is the worst of theirs."""
     signal.signal(signal.SIGTERM, _sigterm)
+    interactive = bool(getattr(args, "interactive", False))
+    if interactive:
+        from exec_auto.decisions.terminal import require_terminal
+
+        # Checked before anything else: without a terminal nobody could answer.
+        require_terminal(sys.stdin, sys.stdout)
     cwd = Path.cwd()
     tickets = select_tickets(args, cwd)
     if not tickets:
@@ -118,12 +150,24 @@ def main(args: argparse.Namespace) -> int:
         raise ExecAutoError(
             "--record takes one ticket at a time", hint="run the tickets separately"
         )
+    if interactive and _job_mode(args):
+        raise ExecAutoError(
+            "--interactive does not apply to a job unit (--branch/--push/--result-file)",
+            hint="job units run unattended; drop --interactive",
+        )
     if _job_mode(args):
         from exec_auto.commands.job_cmd import run_job_command
 
         return run_job_command(args, tickets, config)
+    if interactive and (len(tickets) > 1 or args.all or config.batch.parallel > 1):
+        raise ExecAutoError(
+            "--interactive runs one ticket at a time",
+            hint="run the tickets one by one, or without --interactive as a batch",
+        )
     if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
-        return run_one(tickets[0], config, restart=args.restart, force=args.force)
+        return run_one(
+            tickets[0], config, restart=args.restart, force=args.force, interactive=interactive
+        )
     from exec_auto.batch.runner import run_batch
 
     return run_batch(tickets, config, restart=args.restart, force=args.force)

@@ -25,6 +25,7 @@ from exec_auto.executor.steps import StepEnv, gate_context, run_step
 from exec_auto.executor.ui import RunUI
 from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
+from exec_auto.insights.lessons import prompt_pitfalls
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
@@ -198,6 +199,8 @@ def _run_ticket(
         for warning in reconcile(store.progress, plan):
             ui.message(f"[AUTO] {warning}")
         _record_readiness(store, readiness)
+        attended = decisions is not None and decisions.interactive
+        store.progress.ticket.execution_mode = "interactive" if attended else "autonomous"
         store.save()
         if loaded.no_criteria_note and fresh:
             store.log_issue(
@@ -232,7 +235,13 @@ def _run_ticket(
             snapshots=(
                 snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
             ),
-            prompts=PromptContext(ticket.name, plan, criteria, conventions),
+            prompts=PromptContext(
+                ticket.name,
+                plan,
+                criteria,
+                conventions,
+                pitfalls=prompt_pitfalls(root, ticket.name, config.readiness.history),
+            ),
             config=config,
             ui=ui,
             prompt_dir=prompt_dir,

@@ -209,8 +209,6 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         status = "completed"
     if changed and env.auditor is not None:
         status = log_integrity(store, step, record, integrity, status, fixes)
-    if env.decisions.interactive:
-        status, end = _consult(env, step, record, start, first_issue, known_at_start, status, end)
     if not (record.files_touched.all() or record.files_touched.deleted):
         if agent_failed:
             status = "failed"
@@ -227,6 +225,8 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
             status = "completed_with_warning"
     elif agent_failed and status == "completed":
         status = "completed_with_warning"
+    if env.decisions.interactive:
+        status, end = _consult(env, step, record, start, first_issue, known_at_start, status, end)
     # On its ref before the status says finished: a kill in between redoes the step, loses nothing.
     keep_step(env, step, status, end)
     store.set_step_status(step.id, status)
@@ -259,7 +259,12 @@ def _consult(
         if verdict.choice == "continue":
             break
         if verdict.choice == "stop":
-            raise StopRun(f"stopped at the terminal after step {step.id}")
+            # The step runs again from the start on resume: these describe an attempt now gone.
+            for issue in issues:
+                issue.resolution = "stopped at the terminal; the step runs again on resume"
+                issue.resolved_at = now_iso()
+            env.store.save()
+            raise StopRun(f"stopped at the terminal during step {step.id}")
         if verdict.choice == "skip":
             for issue in issues:
                 issue.action_taken = "Step skipped at the terminal"
@@ -303,6 +308,7 @@ def _debug_attempt(
     for issue in issues:
         issue.resolution = f"re-checked after debug attempt {number} (see later issues)"
         issue.resolved_at = now_iso()
+    record.warnings = []  # what is still wrong is logged again below
     end = env.snapshots.take()
     record.files_touched = env.snapshots.changes(start, end)
     report = _run_gates(env, step, record.files_touched, start)

@@ -84,7 +84,7 @@ def fix_outcomes(step: StepProgress) -> tuple[int, bool]:
 
 
 def _decided_steps(progress: Progress) -> set[str]:
-    return {d.step_id for d in getattr(progress, "decisions", [])}
+    return {d.step_id for d in progress.decisions}
 
 
 def kind_stats(tickets: Iterable[PastTicket]) -> dict[str, KindStats]:
