@@ -24,6 +24,7 @@ ROW_KEYS = {
     "note",
     "readiness_score",
     "readiness_reasons",
+    "decisions",
 }
 
 
