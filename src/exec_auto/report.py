@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
 from exec_auto.evidence.reporting import integrity_section
+from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
     AutoActionsSummary,
     CriterionProgress,
@@ -259,7 +260,8 @@ def render_markdown(report: Report) -> str:
         lines.append(f"- {CRIT_MARK[a.status]} {a.criterion}")
         lines += [f"  - evidence: {e}" for e in a.evidence]
     if not report.acceptance_criteria:
-        lines.append("- none defined")
+        unreadable = any(i.type == "spec_unreadable" for i in report.issues)
+        lines.append("- could not be read (see issues)" if unreadable else "- none defined")
     lines += ["", f"## Issues logged ({len(report.issues)}, manual review needed)"]
     for n, i in enumerate(report.issues, 1):
         step = f" — step {i.step_id}" if i.step_id else ""
@@ -300,14 +302,15 @@ def render_markdown(report: Report) -> str:
 def write_report(report: Report, folder: Path) -> tuple[Path, Path]:
     """Write report.md and report.json next to progress.yaml."""
     md, js = folder / "report.md", folder / "report.json"
-    atomic_write_text(md, render_markdown(report))
+    # Agent text may carry terminal escapes; a report viewed with `cat` must not run them.
+    atomic_write_text(md, clean_text(render_markdown(report)))
     atomic_write_text(js, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
     return md, js
 
 
 def print_report(report: Report, color: bool) -> None:
     """Print the report: rich markdown on a colour terminal, plain text otherwise."""
-    text = render_markdown(report)
+    text = clean_text(render_markdown(report))
     if color:
         from rich.console import Console
         from rich.markdown import Markdown

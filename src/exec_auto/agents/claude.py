@@ -28,6 +28,7 @@ from exec_auto.agents.base import AgentResult, AgentTask
 from exec_auto.agents.claude_hook import CHECKED_TOOLS, describe
 from exec_auto.agents.claude_stream import Transcript, parse_stream
 from exec_auto.config import AgentConfig
+from exec_auto.names import file_name
 from exec_auto.usage import Usage
 
 TOOLS = ("Read", "Write", "Edit", "Glob", "Grep", "Bash")
@@ -243,7 +244,7 @@ def _prompt_argument(task: AgentTask, repo: Path) -> str:
     if path is None or not path.resolve().is_relative_to(repo):
         # Inside .git/ the file is readable by the agent but never committed or linted.
         folder = repo / ".git" if (repo / ".git").is_dir() else repo
-        path = folder / f"exec-auto-prompt-{task.step_id}.md"
+        path = folder / file_name("exec-auto-prompt", task.step_id, suffix=".md")
         path.write_text(task.prompt, encoding="utf-8")
     return (
         f"Your instructions for this step are in the file {path}. Read all of it with the Read "

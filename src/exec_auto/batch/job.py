@@ -189,7 +189,10 @@ def _run_ticket(
         with contextlib.ExitStack() as stack:
             # The worktree run also holds the ticket's lock in the main tree, so a plain
             # `exec-auto run` of the same ticket there cannot run alongside it.
-            stack.enter_context(TicketLock(state_dir(spec.ticket.root), spec.ticket.name))
+            # Only the ticket's lock: the job works in a worktree of its own, not this tree.
+            stack.enter_context(
+                TicketLock(state_dir(spec.ticket.root), spec.ticket.name, worktree=False)
+            )
             outcome = run_ticket(
                 local,
                 config,

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from exec_auto.commands.housekeeping import finish_interrupted_moves
 from exec_auto.config import Config, build_config
 from exec_auto.errors import ExecAutoError
 from exec_auto.repo import find_root
@@ -108,12 +109,16 @@ def _job_mode(args: argparse.Namespace) -> bool:
 def main(args: argparse.Namespace) -> int:
     """Run the selected tickets; the exit code is the worst of theirs."""
     signal.signal(signal.SIGTERM, _sigterm)
+    finish_interrupted_moves(Path.cwd())
     cwd = Path.cwd()
     tickets = select_tickets(args, cwd)
     if not tickets:
         print("No runnable tickets.")
         return 0
     config = build_config(tickets[0].root, overrides_from_args(args))
+    from exec_auto.executor.startup import check_outputs
+
+    check_outputs(config)
     if config.agent.record_file and len(tickets) > 1:
         raise ExecAutoError(
             "--record takes one ticket at a time", hint="run the tickets separately"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from exec_auto.agents.base import Agent, AgentTask
 from exec_auto.agents.replay import Recorder
 from exec_auto.clock import now_iso
 from exec_auto.config import Config
-from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
+from exec_auto.errors import EXIT_ISSUES, EXIT_OK, ExecAutoError, Interrupted, ProgressError
 from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
@@ -19,6 +18,7 @@ from exec_auto.executor.history import StepHistory, drop_attempts, run_id
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.snapshot import Snapshotter
+from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
 from exec_auto.executor.steps import StepEnv, gate_context, run_step
 from exec_auto.executor.ui import RunUI
@@ -27,6 +27,7 @@ from exec_auto.gates.base import GateReport, Gates
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
+from exec_auto.safe_read import CONVENTIONS_LIMIT, read_limited
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
 from exec_auto.ticket.model import (
     FINISHED_STEP_STATUSES,
@@ -35,7 +36,7 @@ from exec_auto.ticket.model import (
     ReadinessRecord,
     Step,
 )
-from exec_auto.ticket.progress import load_progress
+from exec_auto.ticket.progress import load_progress, move_to_backup
 from exec_auto.ticket.resolve import TicketRef
 
 CONVENTION_FILES = ("CLAUDE.md", "AGENTS.md")
@@ -56,11 +57,13 @@ def load_conventions(root: Path) -> tuple[str, list[str]]:
     """CLAUDE.md and AGENTS.md concatenated; the names of missing ones."""
     texts, missing = [], []
     for name in CONVENTION_FILES:
-        path = root / name
-        if path.is_file():
-            texts.append(f"### {name}\n{path.read_text(encoding='utf-8', errors='replace')}")
-        else:
+        try:
+            raw = read_limited(root / name, limit=CONVENTIONS_LIMIT, what=name)
+        except (FileNotFoundError, ExecAutoError):
+            # Absent, or a FIFO, device or huge file: the run goes on without it.
             missing.append(name)
+            continue
+        texts.append(f"### {name}\n{raw.decode('utf-8', errors='replace')}")
     return "\n\n".join(texts), missing
 
 
@@ -98,11 +101,17 @@ def _prepare_progress(
     path = ticket.progress_path
     # Formats without a progress file of their own keep it under the exec-auto state dir.
     path.parent.mkdir(parents=True, exist_ok=True)
-    if restart and path.exists():
-        backup = path.with_name(f"progress.yaml.bak-{now_iso().replace(':', '')}")
-        shutil.copy2(path, backup)
+    if restart and (path.exists() or path.is_symlink()):
+        try:
+            # A fresh name every time: two restarts in one second never overwrite a backup.
+            backup = move_to_backup(path, "bak")
+        except OSError as exc:
+            raise ProgressError(
+                f"--restart could not keep a backup: {exc.strerror or exc}",
+                path=path,
+                hint="move the file aside by hand, then rerun",
+            ) from None
         ui.message(f"[AUTO] --restart: previous progress kept as {backup.name}")
-        path.unlink()
     progress, warnings = load_progress(path)
     for warning in warnings:
         ui.message(f"[AUTO] {warning}")
@@ -176,70 +185,91 @@ def _run_ticket(
     loaded = fmt.load(ticket)
     scratch = state_dir(root)
     lock_name = ticket.name if ticket.format == "cdd" else f"{ticket.format}-{ticket.dir.name}"
-    with TicketLock(scratch, lock_name):
-        label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
-        open_steps = sum(1 for s in loaded.plan.steps if not s.done)
-        ui.message(
-            f"[AUTO] Starting autonomous execution of {ticket.name}: {open_steps} steps, "
-            f"{len(loaded.criteria)} acceptance criteria, agent '{agent.name}'{label}"
-        )
-        ui.message(f"[AUTO] {status.line()}")
-        store, fresh = _prepare_progress(ticket, loaded.ticket_type, restart, ui)
-        plan = executable_plan(loaded.plan, store.progress)
-        hooks = FormatHooks(fmt, loaded, store, ui)
-        hooks.announce(len(loaded.plan.steps) - len(plan.steps))
-        for warning in reconcile(store.progress, plan):
-            ui.message(f"[AUTO] {warning}")
-        _record_readiness(store, readiness)
-        store.save()
-        if loaded.no_criteria_note and fresh:
-            store.log_issue(
-                "warning",
-                loaded.no_criteria_note,
-                step_id=None,
-                severity="low",
-                action_taken="Continued without criteria",
+    # Checked before anything is written: outputs the run writes later, files it rewrites.
+    check_outputs(config)
+    check_rewritable(root, loaded.rewritten)
+    lock = TicketLock(scratch, lock_name)
+    with lock:
+        with startup_errors():
+            label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
+            open_steps = sum(1 for s in loaded.plan.steps if not s.done)
+            ui.message(
+                f"[AUTO] Starting autonomous execution of {ticket.name}: {open_steps} steps, "
+                f"{len(loaded.criteria)} acceptance criteria, agent '{agent.name}'{label}"
             )
-        conventions, missing = load_conventions(root)
-        conventions = hooks.conventions(conventions)
-        if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
-            store.log_issue(
-                "warning",
-                "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
-                step_id=None,
-                severity="low",
-                action_taken="Continued",
+            ui.message(f"[AUTO] {status.line()}")
+            store, fresh = _prepare_progress(ticket, loaded.ticket_type, restart, ui)
+            plan = executable_plan(loaded.plan, store.progress)
+            hooks = FormatHooks(fmt, loaded, store, ui)
+            hooks.announce(len(loaded.plan.steps) - len(plan.steps))
+            for warning in reconcile(store.progress, plan):
+                ui.message(f"[AUTO] {warning}")
+            _record_readiness(store, readiness)
+            store.save()
+            for kind, severity, text in loaded.problems:
+                store.log_issue(
+                    kind,
+                    text,
+                    step_id=None,
+                    severity=severity,  # type: ignore[arg-type]
+                    action_taken="Ran the plan; the file was left as it is",
+                    once=True,
+                )
+            if loaded.no_criteria_note and fresh:
+                store.log_issue(
+                    "warning",
+                    loaded.no_criteria_note,
+                    step_id=None,
+                    severity="low",
+                    action_taken="Continued without criteria",
+                )
+            conventions, missing = load_conventions(root)
+            conventions = hooks.conventions(conventions)
+            if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
+                store.log_issue(
+                    "warning",
+                    "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
+                    step_id=None,
+                    severity="low",
+                    action_taken="Continued",
+                )
+            # Starting fresh, or resuming a run whose status was edited meanwhile.
+            hooks.started(now_iso())
+            criteria = loaded.criteria
+            gates = gates_factory(config, plan.dependencies)
+            prompt_dir = scratch / "prompts" / ticket.name
+            prompt_dir.mkdir(parents=True, exist_ok=True)
+            env = StepEnv(
+                ticket=ticket.name,
+                root=root,
+                agent=agent,
+                gates=gates,
+                store=store,
+                snapshots=(
+                    snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
+                ),
+                prompts=PromptContext(ticket.name, plan, criteria, conventions),
+                config=config,
+                ui=ui,
+                prompt_dir=prompt_dir,
+                plan_dependencies=plan.dependencies,
+                recorder=Recorder(config.agent.record_file, ticket.name)
+                if config.agent.record_file
+                else None,
+                history=start_history(snapshots, store.progress, plan.steps),
+                sandbox=sandbox,
+                sandbox_status=status,
+                auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
             )
-        # Starting fresh, or resuming a run whose status was edited meanwhile.
-        hooks.started(now_iso())
-        criteria = loaded.criteria
-        gates = gates_factory(config, plan.dependencies)
-        prompt_dir = scratch / "prompts" / ticket.name
-        prompt_dir.mkdir(parents=True, exist_ok=True)
-        env = StepEnv(
-            ticket=ticket.name,
-            root=root,
-            agent=agent,
-            gates=gates,
-            store=store,
-            snapshots=(
-                snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
-            ),
-            prompts=PromptContext(ticket.name, plan, criteria, conventions),
-            config=config,
-            ui=ui,
-            prompt_dir=prompt_dir,
-            plan_dependencies=plan.dependencies,
-            recorder=Recorder(config.agent.record_file, ticket.name)
-            if config.agent.record_file
-            else None,
-            history=start_history(snapshots, store.progress, plan.steps),
-            sandbox=sandbox,
-            sandbox_status=status,
-            auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
-        )
+
+        def check_lock() -> None:
+            for note in lock.refresh():
+                store.log_issue(
+                    "runtime_error", note, step_id=None, severity="low", action_taken="Repaired"
+                )
+
         try:
-            if _execute(env, plan.steps, fresh, should_stop, hooks):
+            if _execute(env, plan.steps, fresh, should_stop, hooks, check_lock):
                 return _stopped(ticket, env, agent)
             return _finish(ticket, env, criteria, agent, hooks)
         except KeyboardInterrupt:
@@ -318,8 +348,12 @@ def _execute(
     fresh: bool,
     should_stop: Callable[[], str | None] | None = None,
     hooks: FormatHooks | None = None,
+    after_step: Callable[[], None] | None = None,
 ) -> bool:
-    """Run the unfinished steps; True when should_stop ended the run early."""
+    """Run the unfinished steps; True when should_stop ended the run early.
+
+    after_step runs after each step (the lock check: the agent may have deleted it).
+    """
     if hooks is not None:
         steps = hooks.order(steps)
     batched = hooks.parallel_batches(steps, env.config.parallel_tasks) if hooks else {}
@@ -367,6 +401,8 @@ def _execute(
         if hooks is not None:
             hooks.step_changed(step, env.store.step(step.id).status)
         env.ui.step_finished(index, total, env.store.step(step.id))
+        if after_step is not None:
+            after_step()
     return False
 
 
@@ -478,7 +514,11 @@ def _report_and_archive(
         store.set_run_status(
             "completed" if code == EXIT_OK else "completed_with_issues", completed=True
         )
-        report = build_report(store.progress, agent.name, code, _shown(store.path, env.root))
+        shown = _shown(store.path, env.root)
+        if archived and hooks is not None and not hooks.fmt.uses_state_home:
+            # The report travels with the folder: it names where progress.yaml will be.
+            shown = f"{hooks.fmt.archive_destination(hooks.loaded)}/{store.path.name}"
+        report = build_report(store.progress, agent.name, code, shown)
         _containment(report, env)
         if archived and hooks is not None:
             report.archived_to = hooks.fmt.archive_destination(hooks.loaded)

@@ -192,7 +192,13 @@ class Snapshotter:
 
     def __init__(self, root: Path, exclude: Sequence[str] = (), ticket: str | None = None):
         self.root = root
-        self.exclude = tuple(exclude)
+        # `git add` refuses an exclude pathspec naming an ignored path ("paths are ignored by one
+        # of your .gitignore files"): a project ignoring specs/ would fail every snapshot. Such a
+        # folder is dropped from the private index after the add instead (its files may still be
+        # tracked, force-added).
+        ignored = {p for p in exclude if _ignored(root, p)}
+        self.exclude = tuple(p for p in exclude if p not in ignored)
+        self._drop = tuple(sorted(ignored))
         self._git_dir = git_dir(root)
         self.store = SnapshotStore(root, ticket or SCRATCH_STORE).ensure()
         # Private index kept for the whole run: its stat cache spares re-hashing unchanged files,
@@ -214,6 +220,8 @@ class Snapshotter:
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
         real_index = self._git_dir / "index"
+        # The agent may have deleted .git/exec-auto since the last snapshot.
+        self._index.parent.mkdir(parents=True, exist_ok=True)
         if not self._index.exists() and real_index.is_file():
             # Starting from the real index reuses its stat cache: only changed files are hashed.
             shutil.copyfile(real_index, self._index)
@@ -221,6 +229,9 @@ class Snapshotter:
         pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
         add = ("add", "-A", "--", *pathspec)
         _checked(_git(add, self.root, env), add, self.root)
+        if self._drop:
+            drop = ("rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *self._drop)
+            _checked(_git(drop, self.root, env), drop, self.root)
         tree = _checked(_git(("write-tree",), self.root, env), ("write-tree",), self.root)
         return Snapshot(tree.strip())
 
@@ -245,6 +256,11 @@ class Snapshotter:
         if before.tree == after.tree:
             return ""
         return self.store.git("diff", "--binary", "--no-renames", before.tree, after.tree)
+
+
+def _ignored(root: Path, path: str) -> bool:
+    """Whether git ignores path in root's work tree."""
+    return _git(("check-ignore", "-q", "--no-index", "--", path), root).returncode == 0
 
 
 def _remove_orphans(scratch: Path) -> None:

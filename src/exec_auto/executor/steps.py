@@ -18,6 +18,7 @@ from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.names import file_name
 from exec_auto.redact import redact
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
 from exec_auto.ticket.model import FilesTouched, Step, StepProgress, StepStatus
@@ -54,7 +55,11 @@ class StepEnv:
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
     """Run one agent call (never raises for agent failures) and snapshot around it."""
-    prompt_file = env.prompt_dir / f"{task.kind}-{task.step_id}-{task.attempt}.md"
+    prompt_file = env.prompt_dir / file_name(
+        task.kind, task.step_id, str(task.attempt), suffix=".md"
+    )
+    # The agent may have deleted .git/exec-auto (or part of it) during an earlier call.
+    env.prompt_dir.mkdir(parents=True, exist_ok=True)
     prompt_file.write_text(task.prompt, encoding="utf-8")
     task = replace(task, prompt_file=prompt_file, sandbox=env.sandbox)
     before = env.snapshots.take()
