@@ -14,6 +14,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from exec_auto import faults
+
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 
 
@@ -57,12 +59,14 @@ def atomic_write_text(path: Path, text: str) -> None:
             mode = new_file_mode()
         with contextlib.suppress(OSError):
             os.chmod(tmp_name, mode)
+        faults.point(f"before replacing {path.name}")
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
     fsync_dir(directory)
+    faults.point(f"after replacing {path.name}")
 
 
 def _alive(pid: int) -> bool:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from exec_auto import faults
 from exec_auto.atomicio import atomic_write_text, fsync_dir, remove_dead_temp_files
 from exec_auto.clock import now_iso
 from exec_auto.errors import ArchiveError, ExecAutoError
@@ -33,9 +34,11 @@ def _move(src: Path, dst: Path) -> None:
         )
     dst.parent.mkdir(parents=True, exist_ok=True)
     # os.rename within one filesystem is atomic: the folder is in one place or the other.
+    faults.point(f"before moving {src.name}")
     os.rename(src, dst)
     fsync_dir(src.parent)
     fsync_dir(dst.parent)
+    faults.point(f"after moving {src.name}")
 
 
 def _begin(ticket: TicketRef, archived: bool, status: str | None) -> None:
