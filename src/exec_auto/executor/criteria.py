@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from exec_auto.proc import run
@@ -28,9 +28,12 @@ def _tail(text: str, n: int = 300) -> str:
     return text if len(text) <= n else "..." + text[-n:]
 
 
-def _by_command(criterion: Criterion, root: Path) -> CriterionProgress:
+def _by_command(
+    criterion: Criterion, root: Path, env: Mapping[str, str] | None = None
+) -> CriterionProgress:
     assert criterion.verify is not None
-    result = run(criterion.verify, shell=True, cwd=root, timeout=VERIFY_TIMEOUT)
+    # env: the project's environment (its venv / uv / poetry interpreter first on PATH).
+    result = run(criterion.verify, shell=True, cwd=root, timeout=VERIFY_TIMEOUT, extra_env=env)
     if result.timed_out:
         return CriterionProgress(
             criterion=criterion.text,
@@ -126,12 +129,16 @@ def validate(
     passed_tests: Sequence[str],
     failed_tests: Sequence[str],
     judge: Judge | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[CriterionProgress]:
-    """Decide every criterion from the strongest evidence available."""
+    """Decide every criterion from the strongest evidence available.
+
+    env: variables that put verify commands inside the project's environment.
+    """
     results = []
     for criterion in criteria:
         if criterion.verify:
-            results.append(_by_command(criterion, root))
+            results.append(_by_command(criterion, root, env))
             continue
         by_tests = _by_tests(criterion, passed_tests, failed_tests)
         if by_tests is not None and by_tests.status != "unverified":

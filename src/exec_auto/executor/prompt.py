@@ -51,14 +51,28 @@ class PromptContext:
         outline = "\n".join(f"- Step {s.id}: {s.title}" for s in self.plan.steps)
         parts.append(f"## All steps of the plan\n{outline}")
         if self.criteria:
-            crit = "\n".join(f"- {c.text}" for c in self.criteria)
-            parts.append(f"## Acceptance criteria of the ticket\n{crit}")
+            crit = "\n".join(criterion_line(c) for c in self.criteria)
+            parts.append(
+                "## Acceptance criteria of the ticket\n"
+                "Each is checked by the harness: a `verify` command must exit 0, named tests must pass.\n"
+                f"{crit}"
+            )
         if self.conventions.strip():
             text = self.conventions.strip()
             if len(text) > MAX_CONVENTIONS_CHARS:
                 text = text[:MAX_CONVENTIONS_CHARS] + "\n[... conventions truncated ...]"
             parts.append(f"## Project conventions\n{text}")
         return "\n\n".join(parts) + "\n\n" + STEP_MARKER + "\n"
+
+
+def criterion_line(criterion: Criterion) -> str:
+    """'- text (verify: `cmd`; tests: test_a, test_b)'."""
+    checks = []
+    if criterion.verify:
+        checks.append(f"verify: `{criterion.verify}`")
+    if criterion.tests:
+        checks.append("tests: " + ", ".join(criterion.tests))
+    return f"- {criterion.text}" + (f" ({'; '.join(checks)})" if checks else "")
 
 
 def history(steps: Sequence[StepProgress], current: str) -> str:

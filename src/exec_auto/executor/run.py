@@ -293,6 +293,22 @@ def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[St
     return history
 
 
+def _preflight(env: StepEnv) -> None:
+    """Problems that would fail every step: one clear issue and message each, before step 1."""
+    from exec_auto.gates.preflight import preflight
+
+    for finding in preflight(env.root):
+        env.ui.message(f"[AUTO] Preflight: {finding.description}")
+        env.store.log_issue(
+            finding.type,
+            f"before step 1: {finding.description}",
+            step_id=None,
+            severity=finding.severity,
+            details=finding.details,
+            action_taken="Reported once; the steps run anyway",
+        )
+
+
 def _baseline(env: StepEnv) -> None:
     """Run the baseline once; its failures become the known ones, what could not run is logged."""
     config = env.config
@@ -362,6 +378,7 @@ def _execute(
     # A resume keeps the recorded known failures: the tree now holds earlier steps' work, so
     # re-running the baseline would wrongly excuse their failures as pre-existing.
     if env.store.progress.baseline_failures is None and pending:
+        _preflight(env)
         _baseline(env)
     if not fresh and len(pending) < total:
         env.ui.message(f"[AUTO] Resuming: {total - len(pending)} of {total} steps already finished")
@@ -478,11 +495,20 @@ def _finish(
     if criteria:
         env.ui.message("Validating acceptance criteria")
     store.progress.acceptance_criteria = validate(
-        criteria, env.root, final.passed_tests, final.failed_tests, judge
+        criteria, env.root, final.passed_tests, final.failed_tests, judge, _verify_env(env)
     )
     if hooks is not None:
         hooks.finished(now_iso(), clean=_exit_code(store.progress) == EXIT_OK, agent=agent.name)
     return _report_and_archive(ticket, env, agent, hooks)
+
+
+def _verify_env(env: StepEnv) -> dict[str, str] | None:
+    """The project's environment for verify commands (None: no verify command to run)."""
+    if not any(c.verify for c in env.prompts.criteria):
+        return None
+    from exec_auto.gates import project_env_vars
+
+    return project_env_vars(env.root, env.config.gates)
 
 
 def _free_attempts(env: StepEnv) -> None:
