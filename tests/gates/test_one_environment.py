@@ -37,7 +37,7 @@ def test_verify_commands_run_with_the_projects_environment_active(
     (ticket / "spec.yaml").write_text(
         "acceptance_criteria:\n"
         "  - criterion: the venv's module imports\n"
-        '    verify: "python -c \'import only_in_the_venv\'"\n'
+        "    verify: \"python -c 'import only_in_the_venv'\"\n"
         "ticket:\n  status: planned\n"
     )
     (root / "CLAUDE.md").write_text("conventions\n")
