@@ -12,6 +12,7 @@ final `result` line gives subtype, turns, tokens and cost.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -24,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from exec_auto import proc
-from exec_auto.agents.base import AgentResult, AgentTask
+from exec_auto.agents.base import AgentEvent, AgentResult, AgentTask
 from exec_auto.agents.claude_hook import CHECKED_TOOLS, describe
 from exec_auto.agents.claude_stream import Transcript, parse_stream
 from exec_auto.config import AgentConfig
 from exec_auto.names import file_name
+from exec_auto.sandbox.denials import denials
 from exec_auto.usage import Usage
 
 TOOLS = ("Read", "Write", "Edit", "Glob", "Grep", "Bash")
@@ -134,7 +136,11 @@ class ClaudeAgent:
             refusals = _read_refusals(log)
         transcript = parse_stream(finished.stdout)
         incidents = _incidents(refusals, transcript)
-        return to_result(transcript, finished, incidents, timeout)
+        result = to_result(transcript, finished, incidents, timeout)
+        if task.sandbox is not None:
+            denied = tuple(AgentEvent("sandbox_denied", d) for d in denials(finished.stdout))
+            result = dataclasses.replace(result, events=(*result.events, *denied))
+        return result
 
     def argv(
         self, cli: str, task: AgentTask, repo: Path, log: Path, key_file: Path | None = None

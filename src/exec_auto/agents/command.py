@@ -6,10 +6,11 @@ EXEC_AUTO_PROMPT_FILE; a per-step timeout kills its whole process group.
 
 from __future__ import annotations
 
-from exec_auto.agents.base import Agent, AgentResult, AgentTask
+from exec_auto.agents.base import Agent, AgentEvent, AgentResult, AgentTask
 from exec_auto.config import AgentConfig
 from exec_auto.errors import AgentNotConfiguredError
 from exec_auto.proc import run
+from exec_auto.sandbox.denials import denials
 
 TAIL_CHARS = 2000
 
@@ -42,19 +43,25 @@ class CommandAgent:
             sandbox=task.sandbox,
         )
         tail = result.output[-TAIL_CHARS:]
+        events = tuple(
+            AgentEvent("sandbox_denied", d)
+            for d in (denials(result.output) if task.sandbox is not None else [])
+        )
         if result.timed_out:
             return AgentResult(
                 "timeout",
                 summary=tail,
                 error=f"agent command timed out after {task.timeout:.0f}s and was killed",
+                events=events,
             )
         if result.returncode != 0:
             return AgentResult(
                 "error",
                 summary=tail,
                 error=f"agent command exited {result.returncode}: {tail[-500:]}",
+                events=events,
             )
-        return AgentResult("ok", summary=tail)
+        return AgentResult("ok", summary=tail, events=events)
 
 
 def available(config: AgentConfig) -> bool:

@@ -20,10 +20,11 @@ from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
-from exec_auto.executor.steps import StepEnv, gate_context, run_step
+from exec_auto.executor.steps import StepEnv, check_git_state, gate_context, run_step
 from exec_auto.executor.ui import RunUI
 from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
+from exec_auto.gitguard import GitGuard
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
@@ -260,6 +261,7 @@ def _run_ticket(
                 sandbox=sandbox,
                 sandbox_status=status,
                 auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
+                guard=GitGuard.start(root, exclude=[ticket.rel_dir]),
             )
 
         def check_lock() -> None:
@@ -282,6 +284,8 @@ def _run_ticket(
             ) from None
         finally:
             env.snapshots.close()
+            if env.guard is not None:
+                env.guard.close()
 
 
 def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:
@@ -442,6 +446,8 @@ def _final_gate(env: StepEnv) -> GateReport:
             action_taken="Logged",
         )
         return GateReport()
+    finally:
+        check_git_state(env, None, "the final gate (code the agent wrote)")
     _record_gate(env, "final", final)
     for finding in final.new_findings:
         env.store.log_issue(
