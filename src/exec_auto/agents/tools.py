@@ -221,9 +221,14 @@ class RepoTools:
 
     def _resolve(self, tool: str, path: str, *, write: bool) -> Path:
         try:
-            return resolve_inside(self.root, path or ".", write=write)
+            target = resolve_inside(self.root, path or ".", write=write)
         except OutsideRepoError as exc:
             self._refuse(tool, path, exc.message)
+        # What the sandbox hides from commands (.env files) the file tools do not show either.
+        hidden = self.sandbox.policy.hidden if self.sandbox is not None else ()
+        if any(target == h or target.is_relative_to(h) for h in hidden):
+            self._refuse(tool, path, "hidden by the sandbox policy (a .env file)")
+        return target
 
     def _refuse(self, tool: str, argument: str, reason: str) -> NoReturn:
         shown = argument if len(argument) <= 200 else argument[:200] + "..."
