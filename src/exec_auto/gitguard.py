@@ -104,6 +104,15 @@ class GitGuard:
         guard._save_user_files()
         return guard
 
+    def baseline(self) -> None:
+        """Take the current git state as the one to keep (exec-auto's own commits between calls).
+
+        The user's files keep their start-of-run snapshot.
+        """
+        self._state = self.capture()
+        self._hooks_copy = {}
+        self._save_git_files()
+
     def close(self) -> None:
         """Remove the saved copies of the user's files."""
         if self._backup is not None:

@@ -23,16 +23,23 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from exec_auto.sandbox import Sandbox
 
 _live: set[subprocess.Popen[bytes]] = set()
+# Finished commands whose pipes an escaped grandchild still holds (see _finish_pumps).
+_abandoned: list[subprocess.Popen[bytes]] = []
 _live_lock = threading.Lock()
 
 # How long a process group gets between SIGTERM and SIGKILL.
 _TERM_GRACE_SECONDS = 2.0
+# Bytes kept of each stream's start and of its end (the rest is counted, not kept).
+DEFAULT_OUTPUT_CAP = 2 * 1024 * 1024
+_READ_CHUNK = 65536
+# How long to wait for the pipes after the command ended (a daemon may hold them open).
+_DRAIN_SECONDS = 5.0
 
 
 class _Inherit(enum.Enum):
@@ -94,6 +101,7 @@ def run(
     stdin_text: str | None = None,
     sandbox: Sandbox | _Inherit | None = INHERIT,
     writable: Sequence[Path] = (),
+    output_cap: int = DEFAULT_OUTPUT_CAP,
 ) -> ProcResult:
     """Run a command to completion; on timeout kill its whole process group and mark timed_out.
 
@@ -102,6 +110,9 @@ def run(
     In a sandbox (given, or inherited from `sandbox_scope`) the command sees only the allowlisted
     part of `env` plus `extra_env`, and may write only the repository and `writable` (folders the
     caller needs results in, e.g. a pytest plugin's report folder).
+
+    stdout and stderr are read as they come and kept bounded (`CappedOutput`: the first and last
+    `output_cap` bytes of each), so a command printing gigabytes costs exec-auto a few MB.
 
     A command that cannot be started (missing executable) returns returncode 127 and the OS error
     in stderr instead of raising, so callers log it like any other failure.
@@ -152,42 +163,112 @@ def run(
     with _live_lock:
         _live.add(proc)
     timed_out = False
+    out, err = CappedOutput(output_cap), CappedOutput(output_cap)
+    pumps = [_pump(proc.stdout, out), _pump(proc.stderr, err)]
+    if stdin_text is not None:
+        pumps.append(_feed(proc.stdin, stdin_text.encode("utf-8")))
     try:
         try:
-            data = None if stdin_text is None else stdin_text.encode("utf-8")
-            out, err = proc.communicate(input=data, timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
-            out, err = _drain(proc)
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM turned into KeyboardInterrupt): never leave the child behind.
             _kill_group(proc)
             raise
+        finally:
+            _finish_pumps(proc, pumps)
     finally:
         with _live_lock:
             _live.discard(proc)
     return ProcResult(
         shown,
         proc.returncode if proc.returncode is not None else -9,
-        out.decode("utf-8", "replace"),
-        err.decode("utf-8", "replace"),
+        out.text(),
+        err.text(),
         time.monotonic() - start,
         timed_out,
     )
 
 
-def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """Collect what a killed process wrote; give up if an escaped grandchild holds the pipes."""
-    try:
-        return proc.communicate(timeout=5)
-    except subprocess.TimeoutExpired:
-        for stream in (proc.stdout, proc.stderr):
+class CappedOutput:
+    """A stream's bytes, bounded: the first and last `cap` bytes kept, what lies between counted.
+
+    500 MB of output costs 2 x cap of memory, and the result still shows how it began and ended.
+    """
+
+    def __init__(self, cap: int = DEFAULT_OUTPUT_CAP) -> None:
+        self.cap = cap
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Append one chunk."""
+        room = self.cap - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        if not chunk:
+            return
+        self._tail += chunk
+        excess = len(self._tail) - self.cap
+        if excess > 0:
+            del self._tail[:excess]
+            self.dropped += excess
+
+    def text(self) -> str:
+        """Head, a line saying how much was left out, tail - decoded leniently."""
+        if not self.dropped:
+            return (bytes(self._head) + bytes(self._tail)).decode("utf-8", "replace")
+        marker = f"\n[... {self.dropped} bytes of output not kept ...]\n".encode()
+        return (bytes(self._head) + marker + bytes(self._tail)).decode("utf-8", "replace")
+
+
+def _pump(stream: IO[bytes] | None, sink: CappedOutput) -> threading.Thread:
+    assert stream is not None
+    fd = stream.fileno()
+
+    def read() -> None:
+        # Raw reads on the fd: the file object is never closed under a blocked reader.
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, _READ_CHUNK):
+                sink.add(chunk)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def _feed(stream: IO[bytes] | None, data: bytes) -> threading.Thread:
+    def write() -> None:
+        assert stream is not None
+        with contextlib.suppress(OSError, ValueError):
+            stream.write(data)
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def _finish_pumps(proc: subprocess.Popen[bytes], pumps: list[threading.Thread]) -> None:
+    """Collect the rest of the output; give up on pipes an escaped grandchild still holds open."""
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    for thread in pumps:
+        thread.join(max(deadline - time.monotonic(), 0))
+    if any(t.is_alive() for t in pumps):
+        # Keep the pipes open while a reader still blocks on them, so their fds are never reused.
+        _abandoned.append(proc)
+    else:
+        for stream in (proc.stdout, proc.stderr, proc.stdin):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
+    if proc.returncode is None:
         proc.wait()
-        return b"", b""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -293,3 +293,12 @@ def test_the_configured_model_is_used(ws: Workspace) -> None:
         default = AgentConfig(name="anthropic", base_url=fake.base_url)
         anthropic_api.create(default).run(make_task(ws.repo))
     assert [r["model"] for r in fake.requests] == ["claude-x", anthropic_api.DEFAULT_MODEL]
+
+
+def test_a_stream_that_ends_before_its_final_event_fails_the_step(ws: Workspace) -> None:
+    from tests.fakes.scripted_server import ended_early
+
+    # The model writes a file, then its next answer stops after the first delta (no message_stop).
+    result, fake = run(ws, [WRITE, ended_early()], default=ended_early(), retries=0)
+    assert result.status == "error", result
+    assert result.error is not None and "ended before" in result.error

@@ -192,3 +192,12 @@ def test_a_judge_gets_read_only_tools(ws: Workspace) -> None:
     assert not (ws.repo / "hello.py").exists()  # the write call had no tool to run
     # The unknown tool call went back to the model as an error; its verdict still comes through.
     assert (result.status, result.summary) == ("ok", '{"status": "met"}')
+
+
+def test_a_stream_that_ends_before_its_final_chunk_fails_the_step(ws: Workspace) -> None:
+    from tests.fakes.scripted_server import ended_early
+
+    # This backend asks for whole JSON answers: a short body is a decode error, never "done".
+    result, _ = run(ws, [ended_early()], default=ended_early(), retries=0)
+    assert result.status == "error", result
+    assert result.error

@@ -5,6 +5,7 @@ It streams one chat completion with the real `openai` SDK, configured only from 
 see of its environment into seen.txt - as a hostile agent would, to leak it.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -21,8 +22,6 @@ Path("answer.txt").write_text(answer)
 seen = [f"{k}={v}" for k, v in os.environ.items()]
 for pid in os.listdir("/proc"):
     if pid.isdigit():
-        try:
+        with contextlib.suppress(OSError):
             seen.append(Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace"))
-        except OSError:
-            pass
 Path("seen.txt").write_text("\n".join(seen))

@@ -51,10 +51,18 @@ def test_a_hostile_session_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.Mo
     script = [
         bash(f"{py} -c \"import shutil; shutil.rmtree('{outside}')\""),
         bash(f"perl -e 'unlink(\"{outside}/keep.txt\")'; echo gone > {outside}/keep.txt"),
-        bash("cat /proc/$PPID/environ /proc/1/environ | tr '\\0' '\\n' > leak1.txt; env >> leak1.txt"),
-        bash(f"cat {home}/.ssh/id_rsa .env > leak2.txt 2>&1; cat ~/.claude/.credentials.json >> leak2.txt 2>&1"),
-        bash(f"echo 'touch {outside}/hooked' >> .git/hooks/pre-commit; git config core.hooksPath {outside}"),
-        bash(f"CANARY_TOKEN={token} setsid sh -c 'while true; do sleep 0.2; done' > /dev/null 2>&1 &"),
+        bash(
+            "cat /proc/$PPID/environ /proc/1/environ | tr '\\0' '\\n' > leak1.txt; env >> leak1.txt"
+        ),
+        bash(
+            f"cat {home}/.ssh/id_rsa .env > leak2.txt 2>&1; cat ~/.claude/.credentials.json >> leak2.txt 2>&1"
+        ),
+        bash(
+            f"echo 'touch {outside}/hooked' >> .git/hooks/pre-commit; git config core.hooksPath {outside}"
+        ),
+        bash(
+            f"CANARY_TOKEN={token} setsid sh -c 'while true; do sleep 0.2; done' > /dev/null 2>&1 &"
+        ),
         text("done"),
     ]
     box, _ = open_sandbox(repo, None, SandboxConfig(mode="on"))
@@ -65,7 +73,9 @@ def test_a_hostile_session_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.Mo
             config = AgentConfig.model_validate({"name": "claude", "base_url": fake.base_url})
             agent = ClaudeAgent(config, extra_env=env)
             result = agent.run(
-                AgentTask("t", "1", "Misbehave", "Step 1: misbehave", repo, timeout=120, sandbox=box)
+                AgentTask(
+                    "t", "1", "Misbehave", "Step 1: misbehave", repo, timeout=120, sandbox=box
+                )
             )
             bodies = json.dumps(fake.requests)
             headers = list(fake.headers)

@@ -32,5 +32,10 @@ def test_the_key_reaches_the_server_only_through_the_proxy(
     assert headers and all(h.get("authorization") == f"Bearer {KEY}" for h in headers)
     seen = (root / "seen.txt").read_text()
     assert "OPENAI_BASE_URL=http://127.0.0.1:" in seen and "exec-auto-proxy-" in seen
-    for place in (seen, bodies, (ticket / "progress.yaml").read_text(), (ticket / "report.md").read_text()):
+    for place in (
+        seen,
+        bodies,
+        (ticket / "progress.yaml").read_text(),
+        (ticket / "report.md").read_text(),
+    ):
         assert KEY not in place

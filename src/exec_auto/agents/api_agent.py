@@ -145,10 +145,28 @@ class ApiAgent:
             except Exception as exc:  # e.g. a malformed response: this step fails, the run goes on
                 status, subtype = "error", "error_exception"
                 error = f"{type(exc).__name__}: {exc}"
+        if status == "ok" and (cut := _unfinished_response(messages)) is not None:
+            # A stream that ended cleanly before its final event parses as a short answer.
+            status, subtype = "error", "error_stream_cut"
+            error = (
+                f"the model's answer ended before its final event (response {cut} of the step "
+                "has no stop reason): the stream was cut, the step is not done"
+            )
         denied = [AgentEvent("sandbox_denied", d) for d in tools.denials]
         return _result(
             task, status, subtype, output, error, messages, tools.incidents, [*notes, *denied]
         )
+
+
+def _unfinished_response(messages: Sequence[ModelMessage]) -> int | None:
+    """The 1-based number of the first model response that never got its stop reason, if any."""
+    from pydantic_ai.messages import ModelResponse
+
+    responses = [m for m in messages if isinstance(m, ModelResponse)]
+    for number, response in enumerate(responses, 1):
+        if response.finish_reason is None:
+            return number
+    return None
 
 
 def _limit_subtype(message: str) -> str:

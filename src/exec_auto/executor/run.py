@@ -435,6 +435,8 @@ def _final_gate(env: StepEnv) -> GateReport:
     config = env.config
     if not (config.gates.enabled and config.gates.final_gate):
         return GateReport()
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         final = env.gates.final(gate_context(env, None, ()))
     except Exception as exc:  # the report must still be written

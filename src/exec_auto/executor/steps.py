@@ -72,6 +72,8 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
     prompt_file.write_text(task.prompt, encoding="utf-8")
     task = replace(task, prompt_file=prompt_file, sandbox=env.sandbox)
     before = env.snapshots.take()
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         result = env.agent.run(task)
     except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
@@ -155,6 +157,8 @@ def _run_gates(
     env: StepEnv, step: Step, touched: FilesTouched, start: Snapshot
 ) -> GateReport | None:
     ctx = gate_context(env, step.id, (*touched.all(), *touched.deleted), start.tree)
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         return env.gates.after_step(ctx)
     except Exception as exc:  # a crashing gate is logged like any other problem
