@@ -299,6 +299,6 @@ def test_a_stream_that_ends_before_its_final_event_fails_the_step(ws: Workspace)
     from tests.fakes.scripted_server import ended_early
 
     # The model writes a file, then its next answer stops after the first delta (no message_stop).
-    result, fake = run(ws, [WRITE, ended_early()], default=ended_early(), retries=0)
+    result, _ = run(ws, [WRITE, ended_early()], default=ended_early(), retries=0)
     assert result.status == "error", result
     assert result.error is not None and "ended before" in result.error
