@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from exec_auto.gates.base import GateContext, GateReport, Gates
 from exec_auto.gitguard import GitGuard
 from exec_auto.names import file_name
 from exec_auto.redact import redact
+from exec_auto.sandbox.links import split_escaping
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
 from exec_auto.ticket.model import FilesTouched, Severity, Step, StepProgress, StepStatus
 
@@ -156,7 +158,19 @@ def gate_context(
 def _run_gates(
     env: StepEnv, step: Step, touched: FilesTouched, start: Snapshot
 ) -> GateReport | None:
-    ctx = gate_context(env, step.id, (*touched.all(), *touched.deleted), start.tree)
+    inside, escaping = split_escaping(env.root, touched.all())
+    for rel in escaping:
+        description = f"{rel} is a symlink out of the repository: the gates left it alone"
+        if not any(i.description == description for i in env.store.progress.issues):
+            env.store.log_issue(
+                "symlink_outside",
+                description,
+                step_id=step.id,
+                severity="high",
+                details=f"{rel} -> {os.path.realpath(env.root / rel)}",
+                action_taken="Not formatted, linted or tested; remove the link or point it inside",
+            )
+    ctx = gate_context(env, step.id, (*inside, *touched.deleted), start.tree)
     if env.guard is not None:
         env.guard.baseline()
     try:
