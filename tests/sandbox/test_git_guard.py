@@ -75,7 +75,7 @@ def test_the_users_work_and_git_state_survive(
     assert issues or (mode, case) == ("on", "stash"), "each change is logged"
     assert all(i["severity"] == "high" for i in issues if i["type"] == "git_state_changed")
     if mode == "on":  # .git is read-only in the sandbox: the kernel refused, nothing to undo
-        assert case == "clean" or {i["type"] for i in issues} == {"sandbox_denied"}
+        assert case in ("clean", "stash") or {i["type"] for i in issues} == {"sandbox_denied"}
     if case == "commit" and mode == "off":
         text = " ".join(i["details"] for i in issues)
         assert "README.md" in text and "agent" in text  # the commit's id, subject and files
