@@ -16,8 +16,10 @@ import contextlib
 import contextvars
 import enum
 import os
+import secrets
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
     from exec_auto.sandbox import Sandbox
 
 _live: set[subprocess.Popen[bytes]] = set()
+# The mark every child of this exec-auto carries in its environment (see reap_strays).
+OWNER_VAR = "EXEC_AUTO_OWNER"
+_OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
+_PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False
 # Finished commands whose pipes an escaped grandchild still holds (see _finish_pumps).
 _abandoned: list[subprocess.Popen[bytes]] = []
 _live_lock = threading.Lock()
@@ -146,21 +153,25 @@ def run(
         full_env = dict(source_env)
         if extra_env:
             full_env.update(extra_env)
+    # Every descendant carries this mark, so strays that escape their group are found (reap_strays).
+    full_env[OWNER_VAR] = _OWNER
     start = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            popen_args,
-            cwd=cwd,
-            env=full_env,
-            shell=shell,
-            stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", time.monotonic() - start)
+    # Started and registered under the lock: reap_strays never sees a child not yet in _live.
     with _live_lock:
+        try:
+            proc = subprocess.Popen(
+                popen_args,
+                cwd=cwd,
+                env=full_env,
+                shell=shell,
+                stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            duration = time.monotonic() - start
+            return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", duration)
         _live.add(proc)
     timed_out = False
     out, err = CappedOutput(output_cap), CappedOutput(output_cap)
@@ -315,6 +326,79 @@ def kill_all() -> None:
         for pgid in groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
+        # Daemons that left their group (setsid) were re-parented here: kill them too.
+        reap_strays()
+
+
+def become_subreaper() -> bool:
+    """Make orphaned descendants (a `setsid` daemon whose parent exited) children of exec-auto.
+
+    Linux only (prctl PR_SET_CHILD_SUBREAPER); then `reap_strays` can find and kill them even
+    without a sandbox's PID namespace. True when it worked.
+    """
+    global _subreaper
+    if _subreaper or not sys.platform.startswith("linux"):
+        return _subreaper
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        _subreaper = False
+    return _subreaper
+
+
+def reap_strays() -> list[int]:
+    """Kill every process exec-auto started that outlived its command; the PIDs killed.
+
+    A stray is a child of this process (orphans are re-parented here, see `become_subreaper`)
+    that carries this process's mark and is not a command still running.
+    """
+    killed: list[int] = []
+    if not sys.platform.startswith("linux"):
+        return killed
+    me, mark = os.getpid(), f"{OWNER_VAR}={_OWNER}".encode()
+    for _ in range(20):  # killing a stray re-parents its children here: repeat until none
+        with _live_lock:
+            live = {p.pid for p in _live}
+            found = [pid for pid in _children(me) if pid not in live and _has_mark(pid, mark)]
+            for pid in found:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        for pid in found:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+        killed += found
+        if not found:
+            break
+    return killed
+
+
+def _children(parent: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+        direct = [int(p) for p in text.split()]
+    except OSError:
+        direct = []
+    # Threads each have their own children list; orphans land on the main thread's.
+    try:
+        tasks = [int(t) for t in os.listdir(f"/proc/{parent}/task") if int(t) != parent]
+    except OSError:
+        tasks = []
+    for task in tasks:
+        with contextlib.suppress(OSError, ValueError):
+            direct += [
+                int(p) for p in Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+            ]
+    return direct
+
+
+def _has_mark(pid: int, mark: bytes) -> bool:
+    try:
+        return mark in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
 
 
 def git(*args: str, cwd: Path, timeout: float = 60) -> ProcResult:

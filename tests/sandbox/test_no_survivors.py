@@ -85,3 +85,24 @@ def test_sigkill_of_exec_auto_takes_the_sandboxed_agent_with_it(tmp_path: Path):
     os.killpg(proc.pid, signal.SIGKILL)  # no handler runs: the kernel must do it (die-with-parent)
     proc.wait(timeout=30)
     assert not wait_gone("CANARY_TOKEN", token)
+
+
+@pytest.mark.parametrize("mode", ["off", ON])
+def test_a_daemon_the_agent_left_does_not_outlive_its_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+):
+    from tests.conftest import run_cli
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    make_project(root, titles=["One", "Two"])
+    token = f"daemon-{mode}-{os.getpid()}"
+    daemon = (
+        f"CANARY_TOKEN={token} setsid sh -c 'while true; do echo x >> d.txt; sleep 0.1; done' &"
+    )
+    agent = f'[ "$EXEC_AUTO_STEP_ID" = 1 ] && {daemon} echo $EXEC_AUTO_STEP_ID > s$EXEC_AUTO_STEP_ID.txt'
+    run_cli(root, monkeypatch, agent, "--no-gates", "--no-archive", "--sandbox", mode)
+    assert not alive_with_env("CANARY_TOKEN", token)
+    size = (root / "d.txt").stat().st_size if (root / "d.txt").exists() else 0
+    time.sleep(0.5)
+    assert ((root / "d.txt").stat().st_size if (root / "d.txt").exists() else 0) == size

@@ -144,8 +144,10 @@ def run_ticket(
     bundled demo) - then the start message and the report's first line say so.
     readiness (the gate's check, made by the caller) is recorded in progress.yaml.
     """
+    from exec_auto.proc import become_subreaper
     from exec_auto.sandbox.session import open_sandbox
 
+    become_subreaper()
     sandbox, status = open_sandbox(
         ticket.root, ticket.dir, config.sandbox, allow_unsandboxed=allow_unsandboxed
     )

@@ -21,6 +21,7 @@ from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
 from exec_auto.gitguard import GitGuard
 from exec_auto.names import file_name
+from exec_auto.proc import reap_strays
 from exec_auto.redact import redact
 from exec_auto.sandbox.links import split_escaping
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
@@ -80,6 +81,8 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
         result = env.agent.run(task)
     except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
         result = AgentResult("error", error=f"agent crashed: {type(exc).__name__}: {exc}")
+    # Nothing the agent started outlives its call (a sandbox's PID namespace already did this).
+    reap_strays()
     check_git_state(env, task.step_id, "the agent" if task.kind != "fix" else "a fix attempt")
     after = env.snapshots.take()
     if env.recorder is not None:
@@ -185,6 +188,7 @@ def _run_gates(
         )
         return None
     finally:
+        reap_strays()
         # The tests the gates ran are the agent's code too.
         check_git_state(env, step.id, "the gates (code the agent wrote)")
 
