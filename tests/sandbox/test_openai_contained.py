@@ -65,6 +65,7 @@ def test_a_hostile_model_through_the_openai_backend(
                 "--no-gates",
                 "--no-archive",
                 "--no-judge",
+                "--force",
             ]
         )
         bodies = json.dumps(fake.requests)
