@@ -36,6 +36,20 @@ class AgentTask:
     sandbox: Sandbox | None = None
 
 
+EventKind = Literal["agent_retry", "agent_loop", "sandbox_denied"]
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """Something the backend noticed that is not a refusal: a retry, a loop stop, a sandbox denial.
+
+    Each is logged once, under its own issue type.
+    """
+
+    kind: EventKind
+    text: str
+
+
 @dataclass(frozen=True)
 class AgentResult:
     """What a backend reports: status, a summary, an error, and what it spent."""
@@ -48,6 +62,7 @@ class AgentResult:
     usage: Usage = field(default_factory=Usage)
     # Problems the backend noticed and refused (e.g. a write outside the repo); logged as issues.
     incidents: tuple[str, ...] = field(default_factory=tuple)
+    events: tuple[AgentEvent, ...] = field(default_factory=tuple)
 
 
 class Agent(Protocol):

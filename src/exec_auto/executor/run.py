@@ -20,10 +20,11 @@ from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
-from exec_auto.executor.steps import StepEnv, gate_context, run_step
+from exec_auto.executor.steps import StepEnv, check_git_state, gate_context, run_step
 from exec_auto.executor.ui import RunUI
 from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
+from exec_auto.gitguard import GitGuard
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
@@ -143,8 +144,10 @@ def run_ticket(
     bundled demo) - then the start message and the report's first line say so.
     readiness (the gate's check, made by the caller) is recorded in progress.yaml.
     """
+    from exec_auto.proc import become_subreaper
     from exec_auto.sandbox.session import open_sandbox
 
+    become_subreaper()
     sandbox, status = open_sandbox(
         ticket.root, ticket.dir, config.sandbox, allow_unsandboxed=allow_unsandboxed
     )
@@ -260,6 +263,7 @@ def _run_ticket(
                 sandbox=sandbox,
                 sandbox_status=status,
                 auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
+                guard=GitGuard.start(root, exclude=[ticket.rel_dir]),
             )
 
         def check_lock() -> None:
@@ -282,6 +286,8 @@ def _run_ticket(
             ) from None
         finally:
             env.snapshots.close()
+            if env.guard is not None:
+                env.guard.close()
 
 
 def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:
@@ -448,6 +454,8 @@ def _final_gate(env: StepEnv) -> GateReport:
     config = env.config
     if not (config.gates.enabled and config.gates.final_gate):
         return GateReport()
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         final = env.gates.final(gate_context(env, None, ()))
     except Exception as exc:  # the report must still be written
@@ -459,6 +467,8 @@ def _final_gate(env: StepEnv) -> GateReport:
             action_taken="Logged",
         )
         return GateReport()
+    finally:
+        check_git_state(env, None, "the final gate (code the agent wrote)")
     _record_gate(env, "final", final)
     for finding in final.new_findings:
         env.store.log_issue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,12 +19,21 @@ from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.gitguard import GitGuard
 from exec_auto.names import file_name
+from exec_auto.proc import reap_strays
 from exec_auto.redact import redact
+from exec_auto.sandbox.links import split_escaping
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
-from exec_auto.ticket.model import FilesTouched, Step, StepProgress, StepStatus
+from exec_auto.ticket.model import FilesTouched, Severity, Step, StepProgress, StepStatus
 
 AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
+# Issue severity and action for each kind of agent event.
+EVENT_LOGGING: dict[str, tuple[Severity, str]] = {
+    "agent_retry": ("low", "Retried the model request"),
+    "agent_loop": ("medium", "Stopped the agent: it repeated the same call"),
+    "sandbox_denied": ("medium", "Refused by the sandbox (kernel); nothing outside was changed"),
+}
 
 
 @dataclass
@@ -51,6 +61,8 @@ class StepEnv:
     broken_before: set[str] = field(default_factory=set)
     # The integrity audit of each step's diff (None: switched off).
     auditor: Auditor | None = None
+    # The second layer: git state and the user's uncommitted work, checked around every call.
+    guard: GitGuard | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -63,14 +75,39 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
     prompt_file.write_text(task.prompt, encoding="utf-8")
     task = replace(task, prompt_file=prompt_file, sandbox=env.sandbox)
     before = env.snapshots.take()
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         result = env.agent.run(task)
     except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
         result = AgentResult("error", error=f"agent crashed: {type(exc).__name__}: {exc}")
+    # Nothing the agent started outlives its call (a sandbox's PID namespace already did this).
+    reap_strays()
+    check_git_state(env, task.step_id, "the agent" if task.kind != "fix" else "a fix attempt")
     after = env.snapshots.take()
     if env.recorder is not None:
         env.recorder.add(task, result, env.snapshots.patch(before, after))
     return result, before, after
+
+
+def check_git_state(env: StepEnv, step_id: str | None, who: str) -> None:
+    """Compare the repository with the last check; log each change (already put back) as an issue."""
+    if env.guard is None:
+        return
+    earlier_work = {
+        path
+        for s in env.store.progress.implementation_steps
+        for path in (*s.files_touched.created, *s.files_touched.modified)
+    }
+    for change in env.guard.check(earlier_work):
+        env.store.log_issue(
+            "git_state_changed",
+            f"{who} changed the repository: {change.what}",
+            step_id=step_id,
+            severity="high",
+            details=change.details,
+            action_taken=change.action,
+        )
 
 
 def _account(record: StepProgress, result: AgentResult) -> None:
@@ -86,6 +123,11 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
             step_id=step.id,
             severity="medium",
             action_taken="Refused by exec-auto's guard; the agent went on",
+        )
+    for event in result.events:
+        severity, action = EVENT_LOGGING[event.kind]
+        env.store.log_issue(
+            event.kind, event.text, step_id=step.id, severity=severity, action_taken=action
         )
     if result.status == "ok":
         return False
@@ -119,7 +161,21 @@ def gate_context(
 def _run_gates(
     env: StepEnv, step: Step, touched: FilesTouched, start: Snapshot
 ) -> GateReport | None:
-    ctx = gate_context(env, step.id, (*touched.all(), *touched.deleted), start.tree)
+    inside, escaping = split_escaping(env.root, touched.all())
+    for rel in escaping:
+        description = f"{rel} is a symlink out of the repository: the gates left it alone"
+        if not any(i.description == description for i in env.store.progress.issues):
+            env.store.log_issue(
+                "symlink_outside",
+                description,
+                step_id=step.id,
+                severity="high",
+                details=f"{rel} -> {os.path.realpath(env.root / rel)}",
+                action_taken="Not formatted, linted or tested; remove the link or point it inside",
+            )
+    ctx = gate_context(env, step.id, (*inside, *touched.deleted), start.tree)
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         return env.gates.after_step(ctx)
     except Exception as exc:  # a crashing gate is logged like any other problem
@@ -131,6 +187,10 @@ def _run_gates(
             action_taken="Gates skipped for this step",
         )
         return None
+    finally:
+        reap_strays()
+        # The tests the gates ran are the agent's code too.
+        check_git_state(env, step.id, "the gates (code the agent wrote)")
 
 
 def _absorb(env: StepEnv, record: StepProgress, report: GateReport) -> None:
