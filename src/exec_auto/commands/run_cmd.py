@@ -93,6 +93,9 @@ def run_one(
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))
     print(f"Report: {outcome.report_paths[0]}")
+    pages = [p for p in outcome.report_paths if p.suffix == ".html"]
+    if pages:
+        print(f"Review page: {pages[0]}")
     if outcome.report.restore_command:
         print(
             f"Archived to {outcome.ticket.rel_dir}/ — restore with: {outcome.report.restore_command}"

@@ -11,6 +11,7 @@ from exec_auto.config import Config
 from exec_auto.evidence.audit import Auditor
 from exec_auto.evidence.finding import IntegrityFinding
 from exec_auto.evidence.finding import feedback as integrity_feedback
+from exec_auto.executor.decisions import parse_decisions
 from exec_auto.executor.history import StepHistory
 from exec_auto.executor.integrity import audit_step, blocking, log_integrity
 from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
@@ -157,8 +158,10 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         timeout=timeout,
     )
     record.attempts += 1
+    record.decisions = []
     result, start, after = call_agent(env, task)
     _account(record, result)
+    record.decisions += parse_decisions(result.summary, "step", env.root)
     agent_failed = _log_agent_problems(env, step, result, "agent")
     touched = env.snapshots.changes(start, after)
     store.save()
@@ -261,6 +264,7 @@ def _gates_with_fixes(
         store.progress.auto_actions_summary.fix_attempts += 1
         fix_result, _, _ = call_agent(env, fix)
         _account(record, fix_result)
+        record.decisions += parse_decisions(fix_result.summary, f"fix {attempt}", env.root)
         _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
         if report is not None:
             _absorb(env, record, report)
