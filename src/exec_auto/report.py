@@ -125,7 +125,9 @@ def _next_actions(progress: Progress, criteria: list[CriterionProgress]) -> list
             + ", ".join(progress.auto_actions_summary.dependencies_installed)
         )
     actions.append(
-        "Review the diff (git diff / git status) and run the full test suite before merging"
+        f"Review the diff (`exec-auto diff {progress.ticket.name}`, per step: "
+        f"`exec-auto diff {progress.ticket.name} STEP`; report.html shows each) "
+        "and run the full test suite before merging"
     )
     return actions
 
