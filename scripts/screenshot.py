@@ -1,6 +1,6 @@
 """Screenshot an HTML report in Debian's headless chromium, offline (for docs/review.png).
 
-    .venv/bin/python scripts/screenshot.py PAGE.html OUT.png [--open-diff ID] [--height 2000]
+.venv/bin/python scripts/screenshot.py PAGE.html OUT.png [--open-diff ID] [--height 2000]
 """
 
 from __future__ import annotations
