@@ -73,3 +73,9 @@ def test_batch_review_in_a_headless_browser(tmp_path, monkeypatch):
         driver.save_screenshot(str(_artefacts(tmp_path) / "batch-review.png"))
         outside = [u for u in requested_urls(driver) if not u.startswith(("file:", "data:"))]
         assert outside == []
+        # The ticket's own page, archived with it.
+        driver.get_log("performance")
+        driver.get((page.parents[1] / "proj" / "specs" / "archive" / "c" / "report.html").as_uri())
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#queue tbody tr")) == 1
+        assert driver.find_element(By.CSS_SELECTOR, "#ended").text == "ran to the end"
+        assert [u for u in requested_urls(driver) if not u.startswith(("file:", "data:"))] == []

@@ -250,6 +250,9 @@ def _gates_with_fixes(
         feedback = _feedback(report, integrity)
         if not feedback or (report is not None and any(f.skip_step for f in report.new_findings)):
             break
+        if attempt == 0 and report is not None:
+            # Kept per attempt: the review's timeline shows what each fix attempt changed.
+            record.auto_actions.append(f"Gates after the step: {_summaries(report)}")
         attempt += 1
         fix = AgentTask(
             ticket=env.ticket,
@@ -274,8 +277,9 @@ def _gates_with_fixes(
         report = _run_gates(env, step, touched, start)
         integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
         passed = report is not None and report.passed and not blocking(integrity)
+        detail = f" ({_summaries(report)})" if report is not None else ""
         record.auto_actions.append(
-            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}"
+            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}{detail}"
         )
         store.save()
     if report is not None:
@@ -288,6 +292,10 @@ def _feedback(report: GateReport | None, integrity: list[IntegrityFinding] | Non
     """What a fix attempt is told: the gates' failures, then the checks it must restore."""
     gates = report.feedback() if report is not None and report.blamed_findings else ""
     return "\n\n".join(p for p in (gates, integrity_feedback(integrity or [])) if p)
+
+
+def _summaries(report: GateReport) -> str:
+    return "; ".join(r.summary for r in report.results)
 
 
 def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:

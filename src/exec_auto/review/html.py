@@ -222,7 +222,9 @@ def _timeline(t: TicketReview) -> str:
     for s in t.steps:
         gates = "<br>".join(_e(g) for g in s.gates) or '<span class="muted">not run</span>'
         if s.attempts:
-            gates += "<br>" + "<br>".join(f"<i>{_e(a)}</i>" for a in s.attempts)
+            # Per attempt: the gates after the step, after each fix, then where it ended.
+            tried = "<br>".join(f"<i>{_e(a)}</i>" for a in s.attempts)
+            gates = f"{tried}<br><b>final:</b> {gates}"
         rows.append(
             (
                 _e(s.id),

@@ -140,10 +140,10 @@ def decisions(report: Report) -> tuple[Decision, ...]:
     for step in report.steps:
         out += [
             Decision("fix_attempt", step.id, action)
-            for action in getattr(step, "auto_actions", [])
+            for action in step.auto_actions
             if action.startswith("Fix attempt")
         ]
-        out += [Decision(d.kind, step.id, d.text) for d in getattr(step, "decisions", [])]
+        out += [Decision(d.kind, step.id, d.text) for d in step.decisions]
     return tuple(out)
 
 
@@ -199,13 +199,15 @@ def _steps(root: Path | None, report: Report) -> tuple[tuple[StepReview, ...], l
                 id=s.id,
                 title=s.title,
                 status=s.status,
-                duration=_duration(
-                    getattr(s, "started_at", None), getattr(s, "completed_at", None)
-                ),
+                duration=_duration(s.started_at, s.completed_at),
                 usage=s.usage,
                 gates=tuple(s.quality_gates),
-                attempts=tuple(a for a in getattr(s, "auto_actions", []) if a.startswith("Fix")),
-                warnings=tuple(getattr(s, "warnings", [])),
+                attempts=tuple(
+                    a
+                    for a in s.auto_actions
+                    if a.startswith(("Fix attempt", "Gates after the step"))
+                ),
+                warnings=tuple(s.warnings),
                 commit=commit.commit if commit else None,
                 files=tuple(patch(commit.parent, commit.commit)) if commit else (),
             )
