@@ -227,6 +227,8 @@ class Snapshotter:
 
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
+        # Recreated if something removed it mid-run (earlier snapshots are then gone with it).
+        self.store.ensure()
         real_index = self._git_dir / "index"
         if not self._index.exists() and real_index.is_file():
             # Starting from the real index reuses its stat cache: only changed files are hashed.
