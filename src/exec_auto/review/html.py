@@ -40,7 +40,7 @@ pre.diff{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;background:#fbfbfc;
 overflow-x:auto;margin:4px 0}pre.diff span.add{background:#e7f7ed;display:inline-block;min-width:100%}
 pre.diff span.del{background:#fdecec;display:inline-block;min-width:100%}
 pre.diff span.hunk{color:var(--blue)}
-.ledger label{margin-right:10px}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+.ledger label{margin-right:10px;white-space:nowrap}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 """
 
 # Accept/reject choices stay in the browser (localStorage); "copy" gives them as text to paste.
