@@ -41,6 +41,8 @@ def _report(
         auto_actions=AutoActionsSummary(),
         next_actions=[],
         exit_code=exit_code,
+        integrity=[i for i in issues if i.type == "integrity"],
+        integrity_audited_steps=1,
     )
 
 
@@ -50,7 +52,7 @@ def _row(name: str, branch: str | None = None, status: str = "completed") -> Bat
 
 def test_queue_order_integrity_unverified_failures_clean_not_started():
     integrity = ReportIssue(
-        type="integrity_test_deleted",
+        type="integrity",
         severity="high",
         step_id="1",
         description="a test was deleted",
@@ -66,7 +68,7 @@ def test_queue_order_integrity_unverified_failures_clean_not_started():
     ]
     assert [r.name for r in queue(reviews)] == ["audit", "claims", "broken", "clean-big", "later"]
     by = {r.name: r for r in reviews}
-    assert by["audit"].integrity == ("integrity_test_deleted: a test was deleted",)
+    assert by["audit"].integrity == ("integrity: a test was deleted",)
     assert (by["clean-big"].verdict, by["broken"].verdict, by["later"].verdict) == (
         "proven",
         "failed",
@@ -122,3 +124,9 @@ def test_night_over_night_compares_with_the_previous_batch_folder(tmp_path: Path
     failing, passing = night_over_night([review], old / "batch-report.json")
     assert [(c.check, c.before, c.now) for c in failing] == [("was met", "met", "not_met")]
     assert [(c.check, c.before, c.now) for c in passing] == [("was failing", "not_met", "met")]
+
+
+def test_a_clean_run_whose_diffs_were_never_audited_is_not_proven():
+    report = _report("unaudited").model_copy(update={"integrity_audited_steps": None})
+    review = review_ticket(report, None, row=_row("unaudited"))
+    assert review.verdict == "partial" and "integrity audit did not run" in review.needs_eyes

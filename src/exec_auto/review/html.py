@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from exec_auto.review import diffs
-from exec_auto.review.model import TIER_NAMES, VERDICTS, TicketReview, queue
+from exec_auto.review.model import TIER_NAMES, VERDICTS, TicketReview, audit_text, queue
 from exec_auto.review.night import CheckChange, Conflict
 from exec_auto.usage import Usage
 
@@ -278,7 +278,7 @@ def _ticket(t: TicketReview) -> str:
     )
     if t.report is None:
         return head + _none("no report: nothing more is known about this ticket") + "</section>"
-    integrity = (
+    integrity = f'<p class="muted">{_e(audit_text(t.report))}</p>' + (
         "<ul>" + "".join(f"<li>{_e(f)}</li>" for f in t.integrity) + "</ul>"
         if t.integrity
         else _none()

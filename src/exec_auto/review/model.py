@@ -126,6 +126,19 @@ def integrity_findings(report: Report) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def audit_ran(report: Report) -> bool:
+    """False when steps changed files and the integrity audit checked none of their diffs."""
+    return getattr(report, "integrity_audited_steps", 0) is not None
+
+
+def audit_text(report: Report) -> str:
+    """What the integrity audit covered, in words."""
+    audited = getattr(report, "integrity_audited_steps", 0)
+    if audited is None:
+        return "the integrity audit did not run on any step diff: nothing here is audited"
+    return f"the integrity audit checked {audited} step diff(s)"
+
+
 def decisions(report: Report) -> tuple[Decision, ...]:
     """The ledger: refused actions, dependencies installed, fix attempts, reported decisions."""
     out = [
@@ -158,7 +171,8 @@ def _verdict(report: Report | None, status: str, exit_code: int) -> Verdict:
     done = counts.get("completed", 0) + counts.get("completed_with_warning", 0)
     if counts.get("failed", 0) or (report.steps and done == 0):
         return "failed"
-    if report.exit_code == 0 and not integrity_findings(report):
+    # Proven needs the audit too: a check that did not run is never a pass.
+    if report.exit_code == 0 and not integrity_findings(report) and audit_ran(report):
         return "proven"
     return "partial"
 
@@ -274,6 +288,8 @@ def review_ticket(
     eyes = []
     if integrity:
         eyes.append(f"{len(integrity)} integrity finding(s)")
+    if not audit_ran(report):
+        eyes.append("integrity audit did not run")
     if unverified:
         eyes.append(f"{len(unverified)} unverified criterion/criteria")
     if failures:
