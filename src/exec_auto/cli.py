@@ -315,7 +315,10 @@ def _add_batch_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     report.add_argument("--out", metavar="DIR", help="where to write it (default: DIR)")
     report.add_argument(
-        "--format", default="md,json", metavar="LIST", help="md,json (default both)"
+        "--format",
+        default="md,json,html",
+        metavar="LIST",
+        help="md,json,html (default all three)",
     )
     report.add_argument(
         "--strict", action="store_true", help="exit with the batch's code instead of 0"
