@@ -45,9 +45,17 @@ def test_a_live_run_makes_the_index_refresh(project):
     from exec_auto.repo import state_dir
     from exec_auto.review.serve import index_page
 
+    progress = project / "specs" / "tickets" / "feature-x" / "progress.yaml"
+    progress.write_text(
+        "ticket:\n  name: feature-x\n  status: in_progress\nimplementation_steps:\n"
+        "  - step_id: '1'\n    description: One\n    status: completed\n"
+        "  - step_id: '2'\n    description: Two\n    status: in_progress\n"
+    )
     with TicketLock(state_dir(project), "feature-x"):
         assert running(project) == ["feature-x"]
-        assert 'http-equiv="refresh"' in index_page(project)
+        page = index_page(project)
+        assert 'http-equiv="refresh"' in page
+        assert "feature-x: step 2 running, 1 of 2 steps done, 0 issue(s)" in page
     assert running(project) == []
 
 

@@ -76,8 +76,32 @@ def running(root: Path) -> list[str]:
     return sorted(set(live))
 
 
+def progress_line(root: Path, name: str) -> str:
+    """'feature-x: step 2 of 4 running, 1 done' from its progress.yaml (here or in its worktree)."""
+    from exec_auto.executor.snapshot import common_dir
+    from exec_auto.ticket.model import FINISHED_STEP_STATUSES
+    from exec_auto.ticket.progress import peek_progress
+
+    candidates = [root / TICKETS / name / "progress.yaml"]
+    try:
+        worktree = common_dir(root) / "exec-auto" / "worktrees" / name
+        candidates += sorted(worktree.glob(f"**/{TICKETS.as_posix()}/{name}/progress.yaml"))
+    except Exception:  # not a repository: only the work tree's own file
+        pass
+    for path in candidates:
+        progress = peek_progress(path)
+        if progress is None:
+            continue
+        steps = progress.implementation_steps
+        done = sum(1 for s in steps if s.status in FINISHED_STEP_STATUSES)
+        now = next((s for s in steps if s.status == "in_progress"), None)
+        doing = f"step {now.step_id} running, " if now else ""
+        return f"{name}: {doing}{done} of {len(steps)} steps done, {len(progress.open_issues())} issue(s)"
+    return f"{name}: running"
+
+
 def index_page(root: Path) -> str:
-    """The index: running tickets, then every report."""
+    """The index: running tickets (with their progress), then every report."""
     live = running(root)
     refresh = f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' if live else ""
     rows = "".join(
@@ -86,9 +110,9 @@ def index_page(root: Path) -> str:
         for e in entries(root)
     )
     now = (
-        "<p>Running now: "
-        + ", ".join(html.escape(n) for n in live)
-        + f" (this page refreshes every {REFRESH_SECONDS} s)</p>"
+        f"<p>Running now (this page refreshes every {REFRESH_SECONDS} s):</p><ul>"
+        + "".join(f"<li>{html.escape(progress_line(root, n))}</li>" for n in live)
+        + "</ul>"
         if live
         else "<p>Nothing running.</p>"
     )
