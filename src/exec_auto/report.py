@@ -207,6 +207,16 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
     )
 
 
+def decision_lines(report: Report) -> list[str]:
+    """One checklist line per refused action, install, fix attempt and reported decision."""
+    from exec_auto.review.model import decisions
+
+    return [
+        f"- [ ] {d.kind.replace('_', ' ')}{' (step ' + d.step + ')' if d.step else ''}: {d.text}"
+        for d in decisions(report)
+    ]
+
+
 def usage_text(usage: Usage) -> str:
     """One line: turns, tokens and cost with measured and estimated apart."""
     return (
@@ -284,6 +294,8 @@ def render_markdown(report: Report) -> str:
             lines += ["   ```", *("   " + d for d in i.details.splitlines()[:20]), "   ```"]
     if not report.issues:
         lines.append("- none")
+    lines += ["", "## Decisions to ratify (made without a human)"]
+    lines += decision_lines(report) or ["- none"]
     lines += ["", "## Quality gates"]
     lines += [f"- {k}: {v}" for k, v in report.quality_gates.items()] or ["- not run"]
     actions = report.auto_actions

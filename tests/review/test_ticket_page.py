@@ -21,6 +21,8 @@ def test_ticket_run_writes_the_html_review_with_the_agents_decisions(project, mo
         {"kind": "assumption", "text": "step 1 assumes UTC", "source": "step"},
         {"kind": "deviation", "text": "kept the old name", "source": "step"},
     ]
+    md = (folder / "report.md").read_text()
+    assert "- [ ] deviation (step 3): kept the old name" in md
     text = page.read_text()
     assert text.count('name="d') == 2 * 6  # 3 steps x 2 decisions, accept + reject each
     assert "step 2 assumes UTC" in text and "kept the old name" in text

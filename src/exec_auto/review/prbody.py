@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exec_auto.report import decision_lines
 from exec_auto.review.model import TicketReview
 
 
@@ -47,10 +48,7 @@ def pr_body(review: TicketReview, page: str | None = None) -> str:
     flags += [f"test removed: {t}" for t in review.tests.removed]
     lines += [f"- {f}" for f in flags] or ["none"]
     lines += ["", "## Decisions to ratify", ""]
-    lines += [
-        f"- [ ] {d.kind.replace('_', ' ')}{' (step ' + d.step + ')' if d.step else ''}: {d.text}"
-        for d in review.decisions
-    ] or ["none"]
+    lines += decision_lines(report) or ["none"]
     lines += ["", "## Steps", "", "| Step | Title | Status | Diff |", "|---|---|---|---|"]
     lines += [
         f"| {_cell(s.id)} | {_cell(s.title)} | {s.status} | "
