@@ -58,6 +58,10 @@ var t=document.getElementById('ledger-text');t.value=out.join('\\n');t.hidden=fa
 """
 
 
+# Diff lines on one page at most (a night of many tickets must still open quickly).
+PAGE_DIFF_LINES = 30_000
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -253,22 +257,31 @@ def _timeline(t: TicketReview) -> str:
     )
 
 
-def _step_diffs(t: TicketReview) -> str:
+def _step_diffs(t: TicketReview, budget: list[int]) -> str:
+    """Each step's diff; budget[0] is what is left of the page's diff lines (shared by tickets)."""
     parts = []
     for s in t.steps:
         if s.commit is None:
             continue
+        lines = sum(len(f.lines) for f in s.files)
+        if budget[0] <= 0:
+            body = (
+                '<p class="cut">not shown: the page holds its diff limit; exec-auto diff has it</p>'
+            )
+        else:
+            body = diffs.render(list(s.files), min(diffs.MAX_LINES, budget[0]))
+            budget[0] -= min(lines, diffs.MAX_LINES)
         parts.append(
             f'<details class="diff" id="diff-{_e(t.name)}-{_e(s.id)}"><summary>Step {_e(s.id)}: '
             f'{_e(s.title)} <span class="muted">({_e(s.stat.text())}; exec-auto diff {_e(t.name)} {_e(s.id)})'
-            f"</span></summary>{diffs.render(list(s.files))}</details>"
+            f"</span></summary>{body}</details>"
         )
     if not parts:
         return _none(f"none ({t.history})" if t.history else "none")
     return f'<p class="muted">{_e(t.history)}</p>' + "".join(parts)
 
 
-def _ticket(t: TicketReview) -> str:
+def _ticket(t: TicketReview, budget: list[int]) -> str:
     head = (
         f'<section class="ticket" id="t-{_e(t.name)}"><h2>{_e(t.name)} {_verdict(t.verdict)}</h2>'
         f'<p class="muted">status {_e(t.status)}, exit {t.exit_code}'
@@ -294,7 +307,7 @@ def _ticket(t: TicketReview) -> str:
         + "<h3>Steps</h3>"
         + _timeline(t)
         + "<h3>Diffs</h3>"
-        + _step_diffs(t)
+        + _step_diffs(t, budget)
         + "</section>"
     )
 
@@ -350,7 +363,8 @@ def render_page(
         sections += ["<h2>Conflicts</h2>", _conflicts(*conflicts)]
     if night is not None or conflicts is not None:
         sections += ["<h2>Night over night</h2>", _night(night)]
-    sections += [_ticket(t) for t in sorted(tickets, key=lambda t: t.name)]
+    budget = [PAGE_DIFF_LINES]
+    sections += [_ticket(t, budget) for t in sorted(tickets, key=lambda t: t.name)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         # No network: even a stray URL in agent output cannot make the page fetch anything.
