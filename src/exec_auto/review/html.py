@@ -329,7 +329,9 @@ def _night(changes: tuple[list[CheckChange], list[CheckChange]] | None) -> str:
     )
 
 
-def _conflicts(found: Sequence[Conflict], order: Sequence[str]) -> str:
+def _conflicts(found: Sequence[Conflict], order: Sequence[str], branches: bool) -> str:
+    if not branches:
+        return _none("none (no finished branches: this batch worked in the current tree)")
     rows = [
         (_e(c.first), _e(c.second), "<br>".join(f"<code>{_e(f)}</code>" for f in c.files))
         for c in found
@@ -360,7 +362,8 @@ def render_page(
         _ledger(tickets),
     ]
     if conflicts is not None:
-        sections += ["<h2>Conflicts</h2>", _conflicts(*conflicts)]
+        branches = any(t.branch for t in tickets)
+        sections += ["<h2>Conflicts</h2>", _conflicts(*conflicts, branches)]
     if night is not None or conflicts is not None:
         sections += ["<h2>Night over night</h2>", _night(night)]
     budget = [PAGE_DIFF_LINES]
