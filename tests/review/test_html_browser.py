@@ -33,7 +33,7 @@ def _night(tmp_path: Path, monkeypatch) -> Path:
         [
             "run", "a", "b", "c", "--agent", "command", "--agent-command",
             agent_command(fail=("b",), extra='printf "def f():\\n    return 1\\n" > "${T}_mod.py"'),
-            "--no-gates", "--report-dir", str(report_dir),
+            "--no-gates", "--force", "--report-dir", str(report_dir),
         ]
     )  # fmt: skip
     assert code == 1
