@@ -95,10 +95,14 @@ def test_open_pr_is_skipped_with_a_message_when_gh_is_not_logged_in(
     assert git(origin, "branch") == ""  # nothing pushed
 
 
-def test_open_pr_without_gh_says_so(make_batch, run_batch_cli, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + "/usr/bin:/bin")
-    _parallel(make_batch, run_batch_cli, "--open-pr")
-    assert "`gh` is not installed" in capsys.readouterr().out
+def test_open_pr_without_gh_or_without_origin_says_so(project, tmp_path, monkeypatch):
+    from exec_auto.review.pr import unavailable
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert "`gh` is not installed" in (unavailable(project) or "")
+    monkeypatch.undo()
+    _fake_gh(tmp_path, monkeypatch)
+    assert "no `origin` remote" in (unavailable(project) or "")
 
 
 def test_notify_runs_per_ticket_and_per_batch_and_a_failing_one_is_not_fatal(
