@@ -11,12 +11,12 @@ from exec_auto.errors import ExecAutoError
 
 def main(args: argparse.Namespace) -> int:
     """Print the Markdown body (pipe it to `gh pr create --body-file -`)."""
+    from exec_auto.formats.registry import resolve
     from exec_auto.report import Report
     from exec_auto.review.model import review_ticket
     from exec_auto.review.prbody import pr_body
-    from exec_auto.ticket.resolve import resolve_ticket
 
-    ticket = resolve_ticket(args.ticket, Path.cwd(), allow_archived=True)
+    ticket = resolve(args.ticket, Path.cwd(), allow_archived=True)
     path = ticket.dir / "report.json"
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
