@@ -41,13 +41,30 @@ def _batches_dir(root: Path) -> Path | None:
         return None
 
 
-def entries(root: Path) -> list[Entry]:
-    """Every report page in the repository, in a stable order."""
-    found = []
+def _ticket_pages(root: Path) -> list[tuple[str, str, Path]]:
+    """(kind, name, page) of every ticket's report.html, over every ticket format."""
+    from exec_auto.formats.registry import all_tickets
+
+    pages: dict[Path, tuple[str, str, Path]] = {}
     for kind, folder in (("ticket", root / TICKETS), ("archived", root / ARCHIVE)):
         if folder.is_dir():
             for page in sorted(folder.glob(f"*/{TICKET_PAGE}")):
-                found.append(Entry(f"{kind}/{page.parent.name}", kind, page.parent.name, page))
+                pages[page.resolve()] = (kind, page.parent.name, page)
+    try:
+        refs = all_tickets(root)
+    except Exception:  # a format that cannot list its tickets must not hide the others
+        refs = []
+    for ref in refs:
+        page = ref.dir / TICKET_PAGE
+        if page.is_file() and page.resolve() not in pages:
+            kind = "archived" if ref.archived else "ticket"
+            pages[page.resolve()] = (kind, f"{ref.format}:{ref.name}", page)
+    return sorted(pages.values(), key=lambda p: (p[0] != "ticket", p[1]))
+
+
+def entries(root: Path) -> list[Entry]:
+    """Every report page in the repository, in a stable order."""
+    found = [Entry(f"{kind}/{name}", kind, name, page) for kind, name, page in _ticket_pages(root)]
     batches = _batches_dir(root)
     if batches is not None and batches.is_dir():
         for page in sorted(batches.glob(f"*/{BATCH_PAGE}"), reverse=True):
