@@ -155,6 +155,16 @@ class ReadinessConfig(BaseModel):
     history: bool = True
 
 
+class ReviewConfig(BaseModel):
+    """What happens for the human once work is done: notifications, pull requests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Shell command run once per finished ticket and once per batch (see review/notify.py).
+    notify_command: str | None = None
+    open_pr: bool = False
+
+
 class Config(BaseModel):
     """Everything a run needs to know besides the ticket itself."""
 
@@ -169,6 +179,7 @@ class Config(BaseModel):
     sandbox: SandboxConfig = SandboxConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     readiness: ReadinessConfig = ReadinessConfig()
+    review: ReviewConfig = ReviewConfig()
 
 
 def load_pyproject_section(repo_root: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -12,6 +13,7 @@ from exec_auto.clock import parse_iso
 from exec_auto.evidence.reporting import integrity_section
 from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
+    AgentDecision,
     AutoActionsSummary,
     CriterionProgress,
     Progress,
@@ -34,6 +36,11 @@ class ReportStep(BaseModel):
     quality_gates: list[str] = Field(default_factory=list)
     attempts: int = 0
     usage: Usage = Field(default_factory=Usage)
+    started_at: str | None = None
+    completed_at: str | None = None
+    auto_actions: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    decisions: list[AgentDecision] = Field(default_factory=list)
 
 
 class ReportIssue(BaseModel):
@@ -119,7 +126,9 @@ def _next_actions(progress: Progress, criteria: list[CriterionProgress]) -> list
             + ", ".join(progress.auto_actions_summary.dependencies_installed)
         )
     actions.append(
-        "Review the diff (git diff / git status) and run the full test suite before merging"
+        f"Review the diff (`exec-auto diff {progress.ticket.name}`, per step: "
+        f"`exec-auto diff {progress.ticket.name} STEP`; report.html shows each) "
+        "and run the full test suite before merging"
     )
     return actions
 
@@ -145,6 +154,11 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
             quality_gates=s.quality_gates,
             attempts=s.attempts,
             usage=s.agent.only(),
+            started_at=s.started_at,
+            completed_at=s.completed_at,
+            auto_actions=s.auto_actions,
+            warnings=s.warnings,
+            decisions=s.decisions,
         )
         for s in progress.implementation_steps
     ]
@@ -192,6 +206,16 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         exit_code=exit_code,
         readiness=progress.readiness,
     )
+
+
+def decision_lines(report: Report) -> list[str]:
+    """One checklist line per refused action, install, fix attempt and reported decision."""
+    from exec_auto.review.model import decisions
+
+    return [
+        f"- [ ] {d.kind.replace('_', ' ')}{' (step ' + d.step + ')' if d.step else ''}: {d.text}"
+        for d in decisions(report)
+    ]
 
 
 def usage_text(usage: Usage) -> str:
@@ -272,6 +296,8 @@ def render_markdown(report: Report) -> str:
             lines += ["   ```", *("   " + d for d in i.details.splitlines()[:20]), "   ```"]
     if not report.issues:
         lines.append("- none")
+    lines += ["", "## Decisions to ratify (made without a human)"]
+    lines += decision_lines(report) or ["- none"]
     lines += ["", "## Quality gates"]
     lines += [f"- {k}: {v}" for k, v in report.quality_gates.items()] or ["- not run"]
     actions = report.auto_actions
@@ -299,13 +325,23 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: Report, folder: Path) -> tuple[Path, Path]:
-    """Write report.md and report.json next to progress.yaml."""
+def write_report(report: Report, folder: Path, root: Path | None = None) -> tuple[Path, ...]:
+    """Write report.md, report.json and report.html next to progress.yaml.
+
+    root (the project) lets the HTML page show each step's diff from the step history.
+    """
     md, js = folder / "report.md", folder / "report.json"
     # Agent text may carry terminal escapes; a report viewed with `cat` must not run them.
     atomic_write_text(md, clean_text(render_markdown(report)))
     atomic_write_text(js, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
-    return md, js
+    from exec_auto.review.pages import write_ticket_html
+
+    try:
+        page = write_ticket_html(report, folder, root)
+    except Exception as exc:  # the page is extra: md and json are the report of record
+        print(f"[AUTO] could not write report.html: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return md, js
+    return md, js, page
 
 
 def print_report(report: Report, color: bool) -> None:

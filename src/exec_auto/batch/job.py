@@ -114,8 +114,8 @@ class Checkpointing:
         self.inner.close()
 
 
-def keep_report(paths: tuple[Path, Path], folder: Path) -> str:
-    """Copy a ticket's report.md/json into folder (its worktree may be removed afterwards)."""
+def keep_report(paths: tuple[Path, ...], folder: Path) -> str:
+    """Copy a ticket's report.md/json/html into folder (its worktree may be removed afterwards)."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
         shutil.copy2(path, folder / path.name)

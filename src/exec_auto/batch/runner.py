@@ -169,6 +169,7 @@ def _readiness(b: _Batch, ticket: TicketRef, watch: TicketWatch) -> JobResult | 
 
 def _done(b: _Batch, watch: TicketWatch, result: JobResult) -> None:
     watch.end(result.status)
+    _notify_ticket(b, result)
     b.view.note(
         f"[{result.ticket}] {result.status} (exit {result.exit_code})"
         + (f": {result.note}" if result.note and result.status in (ERROR, NOT_STARTED) else "")
@@ -284,6 +285,56 @@ def _merge(b: _Batch, results: list[JobResult], meta: BatchMeta) -> None:
             meta.merge_notes[outcome.ticket] = outcome.note
 
 
+def _notify_ticket(b: _Batch, result: JobResult) -> None:
+    """The per-ticket notification, pointing at the batch folder's copies (worktrees go away)."""
+    from exec_auto.report import Report
+    from exec_auto.review.notify import notify_ticket
+
+    if not b.config.review.notify_command or not result.report_path:
+        return
+    md = Path(result.report_path)
+    try:
+        report = Report.model_validate_json(md.with_name("report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # `branch:path` or no report: the ticket did not finish here
+    paths = [md.with_name(n) for n in ("report.md", "report.json", "report.html")]
+    notify_ticket(b.config.review.notify_command, report, [p for p in paths if p.is_file()], b.root)
+
+
+def _open_prs(report: BatchReport, root: Path, parallel: bool) -> None:
+    """--open-pr: a draft PR per finished, unmerged branch (or one line saying why not)."""
+    from exec_auto.proc import git
+    from exec_auto.review.pages import batch_reviews
+    from exec_auto.review.pr import open_prs, unavailable
+
+    if not parallel:
+        print("[AUTO] --open-pr applies to --parallel runs: this batch made no branches")
+        return
+    why = unavailable(root)
+    if why is not None:
+        print(f"[AUTO] {why}")
+        return
+    unmerged = {
+        r.ticket for r in report.tickets if r.branch and not r.merged and not r.worktree_kept
+    }
+    reviews = [r for r in batch_reviews(report, root) if r.name in unmerged]
+    head = git("rev-parse", "--abbrev-ref", "HEAD", cwd=root).stdout.strip()
+    for result in open_prs(root, reviews, head if head and head != "HEAD" else None):
+        url = f" {result.url}" if result.url else ""
+        print(f"[AUTO] PR for {result.ticket}: {result.note}{url}")
+
+
+def _write_page(report: BatchReport, folder: Path, root: Path) -> Path | None:
+    """batch-report.html beside the md/json; a failure is reported, never fatal."""
+    from exec_auto.review.pages import write_batch_html
+
+    try:
+        return write_batch_html(report, folder, root)
+    except Exception as exc:  # the md/json batch report is already written
+        print(f"[AUTO] could not write batch-report.html: {type(exc).__name__}: {exc}")
+        return None
+
+
 def _print_summary(report: BatchReport, md: Path) -> None:
     print(render_summary(report))
     branches = [r for r in report.tickets if r.branch]
@@ -344,8 +395,16 @@ def run_batch(
     meta.budget = budget.as_dict()
     write_meta(meta, report_dir)
     report = assemble(results, meta)
-    md, _ = write_batch_report(report, report_dir)
+    md, js = write_batch_report(report, report_dir)
+    page = _write_page(report, report_dir, root)
     _print_summary(report, md)
+    if page is not None:
+        print(f"Review page: {page}", flush=True)
+    if config.review.open_pr:
+        _open_prs(report, root, parallel)
+    from exec_auto.review.notify import notify_batch
+
+    notify_batch(config.review.notify_command, report, [md, js, *([page] if page else [])], root)
     return report.exit_code
 
 

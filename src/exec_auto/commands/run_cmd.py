@@ -54,6 +54,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "budget_usd": getattr(args, "budget_usd", None),
             "budget_seconds": getattr(args, "budget_seconds", None),
         },
+        "review": {
+            "notify_command": getattr(args, "notify_command", None),
+            "open_pr": True if getattr(args, "open_pr", False) else None,
+        },
     }
 
 
@@ -94,6 +98,12 @@ def run_one(
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))
     print(f"Report: {outcome.report_paths[0]}")
+    pages = [p for p in outcome.report_paths if p.suffix == ".html"]
+    if pages:
+        print(f"Review page: {pages[0]}")
+    from exec_auto.review.notify import notify_ticket
+
+    notify_ticket(config.review.notify_command, outcome.report, outcome.report_paths, ticket.root)
     if outcome.report.restore_command:
         print(
             f"Archived to {outcome.ticket.rel_dir}/ — restore with: {outcome.report.restore_command}"

@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exec_auto.agents.base import STEP_MARKER
+from exec_auto.executor.decisions import PROMPT_RULE as DECISIONS_RULE
 from exec_auto.ticket.model import Criterion, Plan, Step, StepProgress
 
 MAX_CONVENTIONS_CHARS = 12_000
 MAX_HISTORY_LINES = 12
 MAX_FEEDBACK_CHARS = 8_000
 
-RULES = """\
+RULES = (
+    """\
 You are an autonomous coding agent executing one step of an implementation plan in this repository.
 Nobody is watching: never ask questions, never wait for input; make reasonable decisions and finish.
 Work only inside the repository. Do not run `git reset`, `git clean`, `git stash`, `git checkout -- .`
@@ -29,7 +31,11 @@ Weakened checks are detected and reported: the harness audits your diff for dele
 skipped or xfailed tests, removed or loosened asserts, new `# noqa`/`# type: ignore`/
 `# pragma: no cover` comments, and relaxed pytest, coverage, lint, type-check or CI configuration.
 Each one is logged as an integrity issue for the reviewer unless this step's text asks for it.
-Make failing checks pass by fixing the code, never by weakening the check."""
+Make failing checks pass by fixing the code, never by weakening the check.
+
+"""
+    + DECISIONS_RULE
+)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class TicketOutcome:
     ticket: TicketRef
     exit_code: int
     report: Report
-    report_paths: tuple[Path, Path]
+    # report.md, report.json and (unless it could not be written) report.html.
+    report_paths: tuple[Path, ...]
 
 
 def load_conventions(root: Path) -> tuple[str, list[str]]:
@@ -439,7 +440,7 @@ def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
         env.store.progress, agent.name, EXIT_ISSUES, _shown(env.store.path, env.root)
     )
     _containment(report, env)
-    return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
+    return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir, env.root))
 
 
 def _containment(report: Report, env: StepEnv) -> None:
@@ -563,7 +564,7 @@ def _report_and_archive(
 
     archive = env.config.archive and hooks is not None and hooks.fmt.archives
     report, code = finish_report(archive)
-    paths = write_report(report, ticket.dir)
+    paths = write_report(report, ticket.dir, env.root)
     if not archive or hooks is None:
         return TicketOutcome(ticket, code, report, paths)
     try:
@@ -577,10 +578,8 @@ def _report_and_archive(
             action_taken=f"Left in {ticket.rel_dir}; archive it with `exec-auto archive`",
         )
         report, code = finish_report(False)
-        return TicketOutcome(ticket, code, report, write_report(report, ticket.dir))
+        return TicketOutcome(ticket, code, report, write_report(report, ticket.dir, env.root))
     store.relocate(moved.progress_path)
     env.ui.message(f"[AUTO] Archived ticket to {moved.rel_dir}/")
     _free_attempts(env)
-    return TicketOutcome(
-        moved, code, report, (moved.dir / paths[0].name, moved.dir / paths[1].name)
-    )
+    return TicketOutcome(moved, code, report, tuple(moved.dir / p.name for p in paths))

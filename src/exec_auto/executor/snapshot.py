@@ -150,6 +150,20 @@ class SnapshotStore:
         """Run git on the store and return the result, failed or not."""
         return _git(("--git-dir", str(self.path), *args), self.root)
 
+    def add_boundary(self, commit: str) -> None:
+        """Treat a repository commit as parentless here, so walks (prune) stop at it.
+
+        Step history chains onto the commit a run started from; without this boundary every
+        `git prune` of the store would walk the repository's whole history.
+        """
+        shallow = self.path / "shallow"
+        try:
+            lines = shallow.read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            lines = []
+        if commit not in lines:
+            atomic_write_text(shallow, "".join(f"{c}\n" for c in [*lines, commit]))
+
     def size_bytes(self) -> int:
         """Disk space the store takes."""
         total = 0
@@ -219,6 +233,8 @@ class Snapshotter:
 
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
+        # Recreated if something removed it mid-run (earlier snapshots are then gone with it).
+        self.store.ensure()
         real_index = self._git_dir / "index"
         # The agent may have deleted .git/exec-auto since the last snapshot.
         self._index.parent.mkdir(parents=True, exist_ok=True)

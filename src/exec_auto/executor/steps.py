@@ -12,6 +12,7 @@ from exec_auto.config import Config
 from exec_auto.evidence.audit import Auditor
 from exec_auto.evidence.finding import IntegrityFinding
 from exec_auto.evidence.finding import feedback as integrity_feedback
+from exec_auto.executor.decisions import parse_decisions
 from exec_auto.executor.history import StepHistory
 from exec_auto.executor.integrity import audit_step, blocking, log_integrity
 from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
@@ -222,8 +223,10 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         timeout=timeout,
     )
     record.attempts += 1
+    record.decisions = []
     result, start, after = call_agent(env, task)
     _account(record, result)
+    record.decisions += parse_decisions(result.summary, "step", env.root)
     agent_failed = _log_agent_problems(env, step, result, "agent")
     touched = env.snapshots.changes(start, after)
     store.save()
@@ -312,6 +315,9 @@ def _gates_with_fixes(
         feedback = _feedback(report, integrity)
         if not feedback or (report is not None and any(f.skip_step for f in report.new_findings)):
             break
+        if attempt == 0 and report is not None:
+            # Kept per attempt: the review's timeline shows what each fix attempt changed.
+            record.auto_actions.append(f"Gates after the step: {_summaries(report)}")
         attempt += 1
         fix = AgentTask(
             ticket=env.ticket,
@@ -326,6 +332,7 @@ def _gates_with_fixes(
         store.progress.auto_actions_summary.fix_attempts += 1
         fix_result, _, _ = call_agent(env, fix)
         _account(record, fix_result)
+        record.decisions += parse_decisions(fix_result.summary, f"fix {attempt}", env.root)
         _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
         if report is not None:
             _absorb(env, record, report)
@@ -335,8 +342,9 @@ def _gates_with_fixes(
         report = _run_gates(env, step, touched, start)
         integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
         passed = report is not None and report.passed and not blocking(integrity)
+        detail = f" ({_summaries(report)})" if report is not None else ""
         record.auto_actions.append(
-            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}"
+            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}{detail}"
         )
         store.save()
     if report is not None:
@@ -349,6 +357,10 @@ def _feedback(report: GateReport | None, integrity: list[IntegrityFinding] | Non
     """What a fix attempt is told: the gates' failures, then the checks it must restore."""
     gates = report.feedback() if report is not None and report.blamed_findings else ""
     return "\n\n".join(p for p in (gates, integrity_feedback(integrity or [])) if p)
+
+
+def _summaries(report: GateReport) -> str:
+    return "; ".join(r.summary for r in report.results)
 
 
 def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:

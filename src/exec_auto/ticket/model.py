@@ -100,6 +100,18 @@ class AgentUsage(Usage):
         return AgentUsage(result=result, **(self + usage).model_dump())
 
 
+DecisionKind = Literal["assumption", "deviation"]
+
+
+class AgentDecision(BaseModel):
+    """An assumption or a deviation from the plan the agent reported (for the human to ratify)."""
+
+    kind: DecisionKind
+    text: str
+    # Which call reported it: "step", or "fix 1", "fix 2", ...
+    source: str = "step"
+
+
 class StepProgress(BaseModel):
     """A step's state in progress.yaml."""
 
@@ -115,6 +127,7 @@ class StepProgress(BaseModel):
     agent: AgentUsage = Field(default_factory=AgentUsage)
     # One summary line per gate after the step (e.g. "Black: Formatted 1 file").
     quality_gates: list[str] = Field(default_factory=list)
+    decisions: list[AgentDecision] = Field(default_factory=list)
 
 
 class ProgressIssue(BaseModel):
