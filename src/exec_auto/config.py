@@ -120,6 +120,8 @@ class BatchConfig(BaseModel):
     report_dir: Path | None = None
     budget_usd: float | None = None
     budget_seconds: float | None = None
+    # Shell command run after each --merge (exit 0 = passed); default: the gates' test run.
+    merge_test: str | None = None
 
 
 class EvidenceConfig(BaseModel):
