@@ -137,7 +137,7 @@ def test_dry_run_prints_the_forecast_and_schedule_and_runs_nothing(
         _plan(root, name, "Touch `README.md`.")
     commit_all(root)
     monkeypatch.chdir(root)
-    args = ["run", "--all", "--parallel", "2", "--dry-run", "--budget-usd", "1"]
+    args = ["run", "--all", "--parallel", "2", "--dry-run", "--budget-usd", "1", "--force"]
     assert main([*args, "--report-dir", str(report_dir)]) == 0
     out = capsys.readouterr().out
     assert "no finished past run in this repository: time and cost unknown" in out
@@ -156,9 +156,9 @@ def test_the_forecast_learns_from_past_runs_and_checks_the_budget(
     # A first batch leaves measured runs behind (its results live under .git/exec-auto/batches).
     monkeypatch.chdir(root)
     assert main(["run", "a", "--agent", "command", "--agent-command", agent_command(),
-                 "--no-gates", "--parallel", "2"]) == 0  # fmt: skip
+                 "--no-gates", "--parallel", "2", "--force"]) == 0  # fmt: skip
     capsys.readouterr()
-    assert main(["run", "b", "--dry-run", "--budget-seconds", "0.001"]) == 0
+    assert main(["run", "b", "--dry-run", "--budget-seconds", "0.001", "--force"]) == 0
     out = capsys.readouterr().out
     assert "median of 1 finished past run(s) in this repository" in out
     assert "unknown" not in out.split("Schedule")[0]

@@ -27,7 +27,7 @@ def _run(root: Path, fake: FakeAnthropic, report_dir: Path, *extra: str) -> int:
         [
             "run", "t1", "t2", "--agent", "anthropic", "--base-url", fake.base_url,
             "--model", "claude-sonnet-4-6", "--no-gates", "--no-judge", "--step-timeout", "2",
-            "--report-dir", str(report_dir), *extra,
+            "--report-dir", str(report_dir), "--force", *extra,
         ]
     )  # fmt: skip
 
