@@ -164,6 +164,23 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--budget-usd", dest="budget_usd", type=float, metavar="USD", help="total for the batch"
     )
     b.add_argument(
+        "--merge-test",
+        dest="merge_test",
+        metavar="CMD",
+        help="test command run after each --merge (default: the gates' test run)",
+    )
+    b.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print the forecast and schedule, run nothing",
+    )
+    b.add_argument(
+        "--deadline",
+        metavar="TIME",
+        help="ISO time: a usage limit resetting later stops the batch cleanly instead of waiting",
+    )
+    b.add_argument(
         "--budget-seconds",
         dest="budget_seconds",
         type=float,

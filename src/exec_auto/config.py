@@ -128,6 +128,8 @@ class BatchConfig(BaseModel):
     report_dir: Path | None = None
     budget_usd: Amount | None = None
     budget_seconds: Seconds | None = None
+    # Shell command run after each --merge (exit 0 = passed); default: the gates' test run.
+    merge_test: str | None = None
 
 
 class EvidenceConfig(BaseModel):

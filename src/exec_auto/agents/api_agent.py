@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from exec_auto.agents.api_tools import RepeatDetector, RepeatedToolCall, tool_set
 from exec_auto.agents.base import STEP_MARKER, AgentEvent, AgentResult, AgentTask, ResultStatus
+from exec_auto.agents.limits import LIMIT_SUBTYPE, is_usage_limit, limit_reset
 from exec_auto.agents.tools import RepoTools
 from exec_auto.config import AgentConfig
 from exec_auto.redact import redact
@@ -122,6 +124,7 @@ class ApiAgent:
         )
         status: ResultStatus = "ok"
         subtype, error, output = "success", None, ""
+        reset: float | None = None
         with capture_run_messages() as messages:
             try:
                 result = agent.run_sync(
@@ -142,6 +145,9 @@ class ApiAgent:
                 error = str(exc).split(". Consider raising", 1)[0]
             except ModelAPIError as exc:
                 status, subtype, error = "error", "error_api", api_error_message(exc)
+                if is_usage_limit(exc):
+                    # It did not clear within the step's retries: the batch parks the ticket.
+                    status, subtype, reset = "limit", LIMIT_SUBTYPE, limit_reset(exc)
             except Exception as exc:  # e.g. a malformed response: this step fails, the run goes on
                 status, subtype = "error", "error_exception"
                 error = f"{type(exc).__name__}: {exc}"
@@ -153,9 +159,10 @@ class ApiAgent:
                 "has no stop reason): the stream was cut, the step is not done"
             )
         denied = [AgentEvent("sandbox_denied", d) for d in tools.denials]
-        return _result(
+        done = _result(
             task, status, subtype, output, error, messages, tools.incidents, [*notes, *denied]
         )
+        return replace(done, limit_reset_at=reset) if reset is not None else done
 
 
 def _unfinished_response(messages: Sequence[ModelMessage]) -> int | None:

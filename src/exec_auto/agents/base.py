@@ -63,6 +63,9 @@ class AgentResult:
     # Problems the backend noticed and refused (e.g. a write outside the repo); logged as issues.
     incidents: tuple[str, ...] = field(default_factory=tuple)
     events: tuple[AgentEvent, ...] = field(default_factory=tuple)
+    # A provider usage limit (subtype error_usage_limit): when it resets, in epoch seconds
+    # (None: the provider did not say). A batch parks the ticket until then (batch/policy.py).
+    limit_reset_at: float | None = None
 
 
 class Agent(Protocol):

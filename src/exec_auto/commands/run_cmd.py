@@ -53,6 +53,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             else None,
             "budget_usd": getattr(args, "budget_usd", None),
             "budget_seconds": getattr(args, "budget_seconds", None),
+            "merge_test": getattr(args, "merge_test", None),
         },
         "review": {
             "notify_command": getattr(args, "notify_command", None),
@@ -137,8 +138,20 @@ def main(args: argparse.Namespace) -> int:
         from exec_auto.commands.job_cmd import run_job_command
 
         return run_job_command(args, tickets, config)
-    if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
+    from exec_auto.batch.policy import parse_deadline
+
+    deadline = parse_deadline(getattr(args, "deadline", None))
+    dry_run = bool(getattr(args, "dry_run", False))
+    single = len(tickets) == 1 and config.batch.parallel <= 1 and not args.all
+    if single and not dry_run and deadline is None:
         return run_one(tickets[0], config, restart=args.restart, force=args.force)
     from exec_auto.batch.runner import run_batch
 
-    return run_batch(tickets, config, restart=args.restart, force=args.force)
+    return run_batch(
+        tickets,
+        config,
+        restart=args.restart,
+        force=args.force,
+        dry_run=dry_run,
+        deadline=deadline,
+    )
