@@ -256,15 +256,25 @@ def evidence_for(
     passed: Sequence[str],
     failed: Sequence[str],
 ) -> list[TestEvidence]:
-    """Run the wanted tests (node id -> origin) before the ticket; pair them with the final run."""
+    """Run the wanted tests (node id -> origin) before the ticket; pair them with the final run.
+
+    Only tests that pass after the ticket are run before it: a failing one proves nothing either
+    way, and one the final gate did not run has nothing to be compared with.
+    """
+    after = {node: after_outcome(node, passed, failed) for node in wanted}
+    runnable = [n for n in wanted if after[n].outcome == "passed"]
     same: set[str] = set()
     if before.store is not None and before.record.base_tree and before.record.before_tree:
-        final = before.final_tree
-        same = untouched_tests(before.store, before.record.base_tree, final, wanted)
-    before.run_tests([n for n in wanted if n not in same], [n for n in wanted if n in same])
+        same = untouched_tests(before.store, before.record.base_tree, before.final_tree, runnable)
+    before.run_tests([n for n in runnable if n not in same], [n for n in runnable if n in same])
     out = []
     for node_id, origin in wanted.items():
-        b, a = before.test_outcome(node_id), after_outcome(node_id, passed, failed)
+        a = after[node_id]
+        b = (
+            before.test_outcome(node_id)
+            if node_id in runnable
+            else SideResult(outcome="not_run", detail="not run: it does not pass after the ticket")
+        )
         out.append(
             TestEvidence(
                 test_id=node_id, origin=origin, before=b, after=a, verdict=verdict_of(b, a)

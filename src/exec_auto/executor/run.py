@@ -15,6 +15,7 @@ from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
+from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.redgreen import start_red_green
@@ -329,6 +330,7 @@ def _baseline(env: StepEnv) -> None:
         return
     _record_gate(env, "baseline", report)
     env.store.progress.baseline_failures = sorted(report.problem_keys)
+    env.store.progress.baseline_tests = sorted({*report.passed_tests, *report.failed_tests})
     for finding in report.gate_errors:
         env.broken_before.add(finding.description)
         # Preflight: a suite that cannot run before step 1 is one clear issue, named up front.
@@ -506,6 +508,7 @@ def _finish(
         judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout, env.sandbox)
     if criteria:
         env.ui.message("Validating acceptance criteria")
+    log_vanished(env, final)
     before = start_red_green(env, criteria, final)
     try:
         store.progress.acceptance_criteria = validate(

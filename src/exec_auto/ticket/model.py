@@ -189,6 +189,8 @@ class Progress(BaseModel):
     # Tests failing before the first step (None: no baseline recorded yet); kept for resumes.
     baseline_failures: list[str] | None = None
     readiness: ReadinessRecord | None = None
+    # Test ids that ran in the baseline (before step 1): compared with the final run's.
+    baseline_tests: list[str] | None = None
     # The work tree's snapshot before the first step (the "before" of red/green evidence).
     base_tree: str | None = None
     # Tests and verify commands run before and after the ticket (None: not run yet, or switched off).
