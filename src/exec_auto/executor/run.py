@@ -512,7 +512,13 @@ def _finish(
     before = start_red_green(env, criteria, final)
     try:
         store.progress.acceptance_criteria = validate(
-            criteria, env.root, final.passed_tests, final.failed_tests, judge, _verify_env(env), before
+            criteria,
+            env.root,
+            final.passed_tests,
+            final.failed_tests,
+            judge,
+            _verify_env(env),
+            before,
         )
     finally:
         if before is not None:
