@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
-from exec_auto.evidence.reporting import integrity_section
+from exec_auto.evidence.model import RedGreenRecord
+from exec_auto.evidence.reporting import evidence_sections, integrity_section
 from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
     AgentDecision,
@@ -71,6 +72,8 @@ class Report(BaseModel):
     files_modified: list[str]
     files_deleted: list[str]
     acceptance_criteria: list[CriterionProgress]
+    # Red/green runs of the criteria's and the ticket's tests (None: not run).
+    red_green: RedGreenRecord | None = None
     issues: list[ReportIssue]
     # The integrity audit's findings (also among issues) and how many step diffs it audited.
     integrity: list[ReportIssue] = Field(default_factory=list)
@@ -195,6 +198,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         files_modified=modified,
         files_deleted=deleted,
         acceptance_criteria=progress.acceptance_criteria,
+        red_green=progress.red_green,
         issues=issues,
         integrity=[i for i in issues if i.type == "integrity"],
         integrity_audited_steps=_audited_steps(progress),
@@ -286,6 +290,7 @@ def render_markdown(report: Report) -> str:
     if not report.acceptance_criteria:
         unreadable = any(i.type == "spec_unreadable" for i in report.issues)
         lines.append("- could not be read (see issues)" if unreadable else "- none defined")
+    lines += ["", *evidence_sections(report.acceptance_criteria, report.red_green)]
     lines += ["", f"## Issues logged ({len(report.issues)}, manual review needed)"]
     for n, i in enumerate(report.issues, 1):
         step = f" — step {i.step_id}" if i.step_id else ""

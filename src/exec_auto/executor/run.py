@@ -15,8 +15,10 @@ from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
+from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
+from exec_auto.executor.redgreen import start_red_green
 from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
@@ -335,6 +337,7 @@ def _baseline(env: StepEnv) -> None:
         return
     _record_gate(env, "baseline", report)
     env.store.progress.baseline_failures = sorted(report.problem_keys)
+    env.store.progress.baseline_tests = sorted({*report.passed_tests, *report.failed_tests})
     for finding in report.gate_errors:
         env.broken_before.add(finding.description)
         # Preflight: a suite that cannot run before step 1 is one clear issue, named up front.
@@ -365,6 +368,16 @@ def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
         env.store.progress.quality_gates[f"{name}: {result.name}"] = result.line()
 
 
+def _record_base(env: StepEnv, steps: Sequence[Step]) -> None:
+    """Keep the tree before the first step: the code red/green evidence calls "before the ticket"."""
+    progress = env.store.progress
+    untouched = all(env.store.step(s.id).status == "pending" for s in steps)
+    # A resume of a run that kept no base cannot get it back: the tree holds earlier steps' work.
+    if progress.base_tree is None and untouched:
+        progress.base_tree = env.snapshots.take().tree
+        env.store.save()
+
+
 def _execute(
     env: StepEnv,
     steps: Sequence[Step],
@@ -382,6 +395,7 @@ def _execute(
     batched = hooks.parallel_batches(steps, env.config.parallel_tasks) if hooks else {}
     total = len(steps)
     pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
+    _record_base(env, steps)
     # A resume keeps the recorded known failures: the tree now holds earlier steps' work, so
     # re-running the baseline would wrongly excuse their failures as pre-existing.
     if env.store.progress.baseline_failures is None and pending:
@@ -505,9 +519,23 @@ def _finish(
         judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout, env.sandbox)
     if criteria:
         env.ui.message("Validating acceptance criteria")
-    store.progress.acceptance_criteria = validate(
-        criteria, env.root, final.passed_tests, final.failed_tests, judge, _verify_env(env)
-    )
+    log_vanished(env, final)
+    before = start_red_green(env, criteria, final)
+    try:
+        store.progress.acceptance_criteria = validate(
+            criteria,
+            env.root,
+            final.passed_tests,
+            final.failed_tests,
+            judge,
+            _verify_env(env),
+            before,
+        )
+    finally:
+        if before is not None:
+            store.progress.red_green = before.record
+            before.close()
+        store.save()
     if hooks is not None:
         hooks.finished(now_iso(), clean=_exit_code(store.progress) == EXIT_OK, agent=agent.name)
     return _report_and_archive(ticket, env, agent, hooks)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from exec_auto.evidence.model import Proof, RedGreenRecord
 from exec_auto.usage import Usage
 
 StepStatus = Literal[
@@ -150,6 +151,8 @@ class CriterionProgress(BaseModel):
     criterion: str
     status: CriterionStatus = "unverified"
     evidence: list[str] = Field(default_factory=list)
+    # red_green: failed before the ticket, passes after; passing: passes, not shown to fail before.
+    proof: Proof = "none"
 
 
 class TicketProgress(BaseModel):
@@ -199,6 +202,12 @@ class Progress(BaseModel):
     # Tests failing before the first step (None: no baseline recorded yet); kept for resumes.
     baseline_failures: list[str] | None = None
     readiness: ReadinessRecord | None = None
+    # Test ids that ran in the baseline (before step 1): compared with the final run's.
+    baseline_tests: list[str] | None = None
+    # The work tree's snapshot before the first step (the "before" of red/green evidence).
+    base_tree: str | None = None
+    # Tests and verify commands run before and after the ticket (None: not run yet, or switched off).
+    red_green: RedGreenRecord | None = None
 
     def step(self, step_id: str) -> StepProgress | None:
         """The progress record of a step, if any."""
