@@ -4,17 +4,23 @@ Every agent call is bracketed by two snapshots, so this is the harness's per-cal
 with the repository. Generates a repo of N files (committed), dirties a few, and times `take()`.
 
     .venv/bin/python benchmarks/snapshot.py [--files 20000] [--dirty 20] [--repeat 5] [--big-mb 100]
+        [--disk-mb 200]
+
+The disk table: an agent writes a file of --disk-mb random bytes during a fix attempt and removes it
+again; how much `.git/objects` and the ticket's snapshot store grow, and what archiving frees.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from exec_auto.executor.history import StepHistory, drop_attempts
 from exec_auto.executor.snapshot import Snapshotter
 
 
@@ -30,6 +36,7 @@ def main() -> int:
     parser.add_argument("--dirty", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--big-mb", dest="big_mb", type=int, default=100)
+    parser.add_argument("--disk-mb", dest="disk_mb", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -64,12 +71,47 @@ def main() -> int:
         start = time.perf_counter()
         snaps.changes(before, snaps.take())
         diff_time = time.perf_counter() - start
+        disk = _disk(root, args.disk_mb)
     print(f"Snapshots of a repository of {args.files} files (median of {args.repeat})")
     print(f"{'state':<22}{'median s':>10}{'max s':>10}")
     for label, median, worst in rows:
         print(f"{label:<22}{median:>10.3f}{worst:>10.3f}")
     print(f"{'snapshot + changes':<22}{diff_time:>10.3f}")
+    print()
+    print(f"Disk: a {args.disk_mb} MB random file written in a fix attempt, then deleted")
+    print(f"{'where':<40}{'MB':>10}")
+    for label, size in disk:
+        print(f"{label:<40}{size / 1e6:>10.1f}")
     return 0
+
+
+def _size(folder: Path) -> int:
+    return sum((Path(d) / f).stat().st_size for d, _, files in os.walk(folder) for f in files)
+
+
+def _disk(root: Path, mb: int) -> list[tuple[str, int]]:
+    """.git/objects and snapshot-store sizes around an agent's big temporary file."""
+    objects = _size(root / ".git" / "objects")
+    snaps = Snapshotter(root, ticket="bench")
+    history = StepHistory(snaps.store, "bench", ["1"])
+    history.begin(snaps.take())
+    store_start = snaps.store.size_bytes()
+    big = root / "agent-output.bin"
+    with open(big, "wb") as f:
+        for _ in range(mb):
+            f.write(os.urandom(1_000_000))
+    history.record_attempt("1", "fix-1", snaps.take())
+    big.unlink()
+    history.record_step("1", "step", "completed", snaps.take())
+    grown = snaps.store.size_bytes()
+    drop_attempts(root, "bench")
+    rows = [
+        (".git/objects growth", _size(root / ".git" / "objects") - objects),
+        ("snapshot store growth (before archive)", grown - store_start),
+        ("snapshot store growth (after archive)", snaps.store.size_bytes() - store_start),
+    ]
+    snaps.close()
+    return rows
 
 
 if __name__ == "__main__":

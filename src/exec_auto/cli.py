@@ -28,6 +28,8 @@ COMMANDS = {
     "check": "exec_auto.commands.check_cmd",
     "answer": "exec_auto.commands.answer_cmd",
     "insights": "exec_auto.commands.insights_cmd",
+    "pr-body": "exec_auto.commands.pr_body_cmd",
+    "serve": "exec_auto.commands.serve_cmd",
 }
 
 
@@ -170,16 +172,46 @@ def _add_run_options(p: argparse.ArgumentParser, *, selection: bool = True) -> N
         "--budget-usd", dest="budget_usd", type=float, metavar="USD", help="total for the batch"
     )
     b.add_argument(
+        "--merge-test",
+        dest="merge_test",
+        metavar="CMD",
+        help="test command run after each --merge (default: the gates' test run)",
+    )
+    b.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print the forecast and schedule, run nothing",
+    )
+    b.add_argument(
+        "--deadline",
+        metavar="TIME",
+        help="ISO time: a usage limit resetting later stops the batch cleanly instead of waiting",
+    )
+    b.add_argument(
         "--budget-seconds",
         dest="budget_seconds",
         type=float,
         metavar="SECONDS",
         help="total wall time for the batch",
     )
+    v = p.add_argument_group("review")
+    v.add_argument(
+        "--notify-command",
+        dest="notify_command",
+        metavar="CMD",
+        help="shell command run per finished ticket and per batch (report paths, summary in env)",
+    )
+    v.add_argument(
+        "--open-pr",
+        dest="open_pr",
+        action="store_true",
+        help="--parallel: push each finished branch to origin and open a draft PR with gh",
+    )
 
 
 def _add_review_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """diff, prune: reading and cleaning the step history."""
+    """diff, prune, pr-body, serve: the morning review."""
     diff = sub.add_parser(
         "diff", help="a step's changes (or the whole run's) from the step history"
     )
@@ -191,6 +223,10 @@ def _add_review_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     prune.add_argument(
         "--dry-run", dest="dry_run", action="store_true", help="list what would go, remove nothing"
     )
+    body = sub.add_parser("pr-body", help="pull-request text of a finished ticket (Markdown)")
+    body.add_argument("ticket", metavar="TICKET")
+    serve = sub.add_parser("serve", help="browse every report on http://127.0.0.1 (refreshes)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -323,7 +359,10 @@ def _add_batch_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     report.add_argument("--out", metavar="DIR", help="where to write it (default: DIR)")
     report.add_argument(
-        "--format", default="md,json", metavar="LIST", help="md,json (default both)"
+        "--format",
+        default="md,json,html",
+        metavar="LIST",
+        help="md,json,html (default all three)",
     )
     report.add_argument(
         "--strict", action="store_true", help="exit with the batch's code instead of 0"

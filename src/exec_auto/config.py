@@ -5,11 +5,19 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exec_auto.errors import ConfigError
+from exec_auto.safe_read import CONFIG_LIMIT, decode_utf8, read_limited
+
+# Durations and amounts: finite and positive (an `inf`, `nan`, 0 or negative timeout would make
+# every step fail at once, or never time out).
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Amount = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(ge=1)]
 
 
 class CheckCommand(BaseModel):
@@ -41,9 +49,9 @@ class GatesConfig(BaseModel):
     # Tool runner: "auto" detects poetry/uv/pdm/hatch/.venv from the project's files.
     runner: Literal["auto", "poetry", "uv", "pdm", "hatch", "venv", "plain"] = "auto"
     test_command: list[str] | None = None
-    fix_attempts: int = 2
+    fix_attempts: Count = 2
     install: bool = True
-    gate_timeout: float = 600.0
+    gate_timeout: Seconds = 600.0
     select_tests: bool = True
     final_gate: bool = True
     baseline: bool = True
@@ -64,14 +72,14 @@ class AgentConfig(BaseModel):
     record_file: Path | None = None
     model: str | None = None
     base_url: str | None = None
-    step_timeout: float = 1800.0
-    max_turns: int = 50
-    max_budget_usd: float | None = None
-    max_requests: int = 200
-    max_tokens: int | None = None
-    retries: int = 3
+    step_timeout: Seconds = 1800.0
+    max_turns: Positive = 50
+    max_budget_usd: Amount | None = None
+    max_requests: Positive = 200
+    max_tokens: Positive | None = None
+    retries: Count = 3
     # Seconds before the first retry of a failed model request; doubles with each retry.
-    retry_backoff: float = 2.0
+    retry_backoff: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 2.0
     judge: bool = True
 
 
@@ -115,11 +123,13 @@ class BatchConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    parallel: int = 1
+    parallel: Positive = 1
     merge: bool = False
     report_dir: Path | None = None
-    budget_usd: float | None = None
-    budget_seconds: float | None = None
+    budget_usd: Amount | None = None
+    budget_seconds: Seconds | None = None
+    # Shell command run after each --merge (exit 0 = passed); default: the gates' test run.
+    merge_test: str | None = None
 
 
 class EvidenceConfig(BaseModel):
@@ -147,6 +157,16 @@ class ReadinessConfig(BaseModel):
     history: bool = True
 
 
+class ReviewConfig(BaseModel):
+    """What happens for the human once work is done: notifications, pull requests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Shell command run once per finished ticket and once per batch (see review/notify.py).
+    notify_command: str | None = None
+    open_pr: bool = False
+
+
 class Config(BaseModel):
     """Everything a run needs to know besides the ticket itself."""
 
@@ -161,23 +181,49 @@ class Config(BaseModel):
     sandbox: SandboxConfig = SandboxConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     readiness: ReadinessConfig = ReadinessConfig()
+    review: ReviewConfig = ReviewConfig()
 
 
 def load_pyproject_section(repo_root: Path) -> dict[str, Any]:
     """The [tool.exec-auto] table of repo_root/pyproject.toml (empty when absent)."""
     path = repo_root / "pyproject.toml"
-    if not path.is_file():
-        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_limited(path, limit=CONFIG_LIMIT, error=ConfigError, what="pyproject.toml")
+    except FileNotFoundError:
+        return {}
+    text = decode_utf8(raw, path, error=ConfigError, what="pyproject.toml")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"invalid TOML: {exc}", path=path, hint="fix the file or remove [tool.exec-auto]"
-        ) from exc
-    section = data.get("tool", {}).get("exec-auto", {})
+        ) from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(
+            f"`tool` must be a table, not {_toml_kind(tool)}",
+            path=path,
+            hint="remove the `tool = ...` line; tools are configured in [tool.NAME] tables",
+        )
+    section = tool.get("exec-auto", {})
     if not isinstance(section, dict):
-        raise ConfigError("[tool.exec-auto] must be a table", path=path)
+        raise ConfigError(
+            f"[tool.exec-auto] must be a table, not {_toml_kind(section)}",
+            path=path,
+            hint="write the settings under a `[tool.exec-auto]` heading",
+        )
     return section
+
+
+def _toml_kind(value: Any) -> str:
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+    }
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -191,16 +237,50 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The flag that sets each config key, so an error names what the user typed.
+FLAGS = {
+    ("agent", "step_timeout"): "--step-timeout",
+    ("agent", "max_turns"): "--max-turns",
+    ("agent", "max_budget_usd"): "--max-budget-usd",
+    ("agent", "name"): "--agent",
+    ("agent", "base_url"): "--base-url",
+    ("gates", "fix_attempts"): "--fix-attempts",
+    ("gates", "runner"): "--runner",
+    ("batch", "parallel"): "--parallel",
+    ("batch", "budget_usd"): "--budget-usd",
+    ("batch", "budget_seconds"): "--budget-seconds",
+}
+
+
+def _given(overrides: dict[str, Any], loc: tuple[Any, ...]) -> Any:
+    node: Any = overrides
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def build_config(repo_root: Path, overrides: dict[str, Any] | None = None) -> Config:
     """Defaults < pyproject [tool.exec-auto] < overrides (from flags; None values are ignored)."""
-    data = _merge(load_pyproject_section(repo_root), overrides or {})
+    overrides = overrides or {}
+    data = _merge(load_pyproject_section(repo_root), overrides)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        loc = tuple(first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        flag = FLAGS.get((str(loc[0]), str(loc[1]))) if len(loc) >= 2 else None
+        value = _given(overrides, loc[:2])
+        if flag is not None and value is not None:
+            raise ConfigError(
+                f"{flag} {value}: {message.lower()}",
+                hint=f"see `exec-auto run --help` for {flag}",
+            ) from None
+        where = ".".join(str(p) for p in loc)
         raise ConfigError(
-            f"[tool.exec-auto] {where}: {first['msg']}",
+            f"[tool.exec-auto] {where}: {message}",
             path=repo_root / "pyproject.toml",
             hint="see README 'Configuration' for the keys",
-        ) from exc
+        ) from None

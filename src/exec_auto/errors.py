@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 EXIT_OK = 0
@@ -76,3 +77,18 @@ class NotReadyError(ExecAutoError):
         super().__init__(message, hint=hint)
         self.score = score
         self.reasons = reasons
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, then rerun",
+    errno.EDQUOT: "the disk quota is used up: free some space, then rerun",
+    errno.EFBIG: "a file size limit was reached (ulimit -f): raise it, then rerun",
+    errno.EROFS: "the file system is read-only: make it writable, then rerun",
+    errno.EACCES: "check the permissions of the project, its .git and the ticket folder",
+    errno.EPERM: "check the permissions (and immutable flags, `lsattr`) of the files involved",
+}
+
+
+def os_error_hint(exc: OSError, default: str) -> str:
+    """The hint for an OS error a user can fix (disk full, read-only, permissions), else default."""
+    return _OS_HINTS.get(exc.errno or 0, default)

@@ -16,23 +16,37 @@ import contextlib
 import contextvars
 import enum
 import os
+import secrets
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from exec_auto.sandbox import Sandbox
 
 _live: set[subprocess.Popen[bytes]] = set()
+# The mark every child of this exec-auto carries in its environment (see reap_strays).
+OWNER_VAR = "EXEC_AUTO_OWNER"
+_OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
+_PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False
+# Finished commands whose pipes an escaped grandchild still holds (see _finish_pumps).
+_abandoned: list[subprocess.Popen[bytes]] = []
 _live_lock = threading.Lock()
 
 # How long a process group gets between SIGTERM and SIGKILL.
 _TERM_GRACE_SECONDS = 2.0
+# Bytes kept of each stream's start and of its end (the rest is counted, not kept).
+DEFAULT_OUTPUT_CAP = 2 * 1024 * 1024
+_READ_CHUNK = 65536
+# How long to wait for the pipes after the command ended (a daemon may hold them open).
+_DRAIN_SECONDS = 5.0
 
 
 class _Inherit(enum.Enum):
@@ -94,6 +108,7 @@ def run(
     stdin_text: str | None = None,
     sandbox: Sandbox | _Inherit | None = INHERIT,
     writable: Sequence[Path] = (),
+    output_cap: int = DEFAULT_OUTPUT_CAP,
 ) -> ProcResult:
     """Run a command to completion; on timeout kill its whole process group and mark timed_out.
 
@@ -102,6 +117,9 @@ def run(
     In a sandbox (given, or inherited from `sandbox_scope`) the command sees only the allowlisted
     part of `env` plus `extra_env`, and may write only the repository and `writable` (folders the
     caller needs results in, e.g. a pytest plugin's report folder).
+
+    stdout and stderr are read as they come and kept bounded (`CappedOutput`: the first and last
+    `output_cap` bytes of each), so a command printing gigabytes costs exec-auto a few MB.
 
     A command that cannot be started (missing executable) returns returncode 127 and the OS error
     in stderr instead of raising, so callers log it like any other failure.
@@ -135,59 +153,133 @@ def run(
         full_env = dict(source_env)
         if extra_env:
             full_env.update(extra_env)
+    # Every descendant carries this mark, so strays that escape their group are found (reap_strays).
+    full_env[OWNER_VAR] = _OWNER
     start = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            popen_args,
-            cwd=cwd,
-            env=full_env,
-            shell=shell,
-            stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", time.monotonic() - start)
+    # Started and registered under the lock: reap_strays never sees a child not yet in _live.
     with _live_lock:
+        try:
+            proc = subprocess.Popen(
+                popen_args,
+                cwd=cwd,
+                env=full_env,
+                shell=shell,
+                stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            duration = time.monotonic() - start
+            return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", duration)
         _live.add(proc)
     timed_out = False
+    out, err = CappedOutput(output_cap), CappedOutput(output_cap)
+    pumps = [_pump(proc.stdout, out), _pump(proc.stderr, err)]
+    if stdin_text is not None:
+        pumps.append(_feed(proc.stdin, stdin_text.encode("utf-8")))
     try:
         try:
-            data = None if stdin_text is None else stdin_text.encode("utf-8")
-            out, err = proc.communicate(input=data, timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
-            out, err = _drain(proc)
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM turned into KeyboardInterrupt): never leave the child behind.
             _kill_group(proc)
             raise
+        finally:
+            _finish_pumps(proc, pumps)
     finally:
         with _live_lock:
             _live.discard(proc)
     return ProcResult(
         shown,
         proc.returncode if proc.returncode is not None else -9,
-        out.decode("utf-8", "replace"),
-        err.decode("utf-8", "replace"),
+        out.text(),
+        err.text(),
         time.monotonic() - start,
         timed_out,
     )
 
 
-def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """Collect what a killed process wrote; give up if an escaped grandchild holds the pipes."""
-    try:
-        return proc.communicate(timeout=5)
-    except subprocess.TimeoutExpired:
-        for stream in (proc.stdout, proc.stderr):
+class CappedOutput:
+    """A stream's bytes, bounded: the first and last `cap` bytes kept, what lies between counted.
+
+    500 MB of output costs 2 x cap of memory, and the result still shows how it began and ended.
+    """
+
+    def __init__(self, cap: int = DEFAULT_OUTPUT_CAP) -> None:
+        self.cap = cap
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Append one chunk."""
+        room = self.cap - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        if not chunk:
+            return
+        self._tail += chunk
+        excess = len(self._tail) - self.cap
+        if excess > 0:
+            del self._tail[:excess]
+            self.dropped += excess
+
+    def text(self) -> str:
+        """Head, a line saying how much was left out, tail - decoded leniently."""
+        if not self.dropped:
+            return (bytes(self._head) + bytes(self._tail)).decode("utf-8", "replace")
+        marker = f"\n[... {self.dropped} bytes of output not kept ...]\n".encode()
+        return (bytes(self._head) + marker + bytes(self._tail)).decode("utf-8", "replace")
+
+
+def _pump(stream: IO[bytes] | None, sink: CappedOutput) -> threading.Thread:
+    assert stream is not None
+    fd = stream.fileno()
+
+    def read() -> None:
+        # Raw reads on the fd: the file object is never closed under a blocked reader.
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, _READ_CHUNK):
+                sink.add(chunk)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def _feed(stream: IO[bytes] | None, data: bytes) -> threading.Thread:
+    def write() -> None:
+        assert stream is not None
+        with contextlib.suppress(OSError, ValueError):
+            stream.write(data)
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def _finish_pumps(proc: subprocess.Popen[bytes], pumps: list[threading.Thread]) -> None:
+    """Collect the rest of the output; give up on pipes an escaped grandchild still holds open."""
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    for thread in pumps:
+        thread.join(max(deadline - time.monotonic(), 0))
+    if any(t.is_alive() for t in pumps):
+        # Keep the pipes open while a reader still blocks on them, so their fds are never reused.
+        _abandoned.append(proc)
+    else:
+        for stream in (proc.stdout, proc.stderr, proc.stdin):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
+    if proc.returncode is None:
         proc.wait()
-        return b"", b""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -234,6 +326,79 @@ def kill_all() -> None:
         for pgid in groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
+        # Daemons that left their group (setsid) were re-parented here: kill them too.
+        reap_strays()
+
+
+def become_subreaper() -> bool:
+    """Make orphaned descendants (a `setsid` daemon whose parent exited) children of exec-auto.
+
+    Linux only (prctl PR_SET_CHILD_SUBREAPER); then `reap_strays` can find and kill them even
+    without a sandbox's PID namespace. True when it worked.
+    """
+    global _subreaper
+    if _subreaper or not sys.platform.startswith("linux"):
+        return _subreaper
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        _subreaper = False
+    return _subreaper
+
+
+def reap_strays() -> list[int]:
+    """Kill every process exec-auto started that outlived its command; the PIDs killed.
+
+    A stray is a child of this process (orphans are re-parented here, see `become_subreaper`)
+    that carries this process's mark and is not a command still running.
+    """
+    killed: list[int] = []
+    if not sys.platform.startswith("linux"):
+        return killed
+    me, mark = os.getpid(), f"{OWNER_VAR}={_OWNER}".encode()
+    for _ in range(20):  # killing a stray re-parents its children here: repeat until none
+        with _live_lock:
+            live = {p.pid for p in _live}
+            found = [pid for pid in _children(me) if pid not in live and _has_mark(pid, mark)]
+            for pid in found:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        for pid in found:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+        killed += found
+        if not found:
+            break
+    return killed
+
+
+def _children(parent: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+        direct = [int(p) for p in text.split()]
+    except OSError:
+        direct = []
+    # Threads each have their own children list; orphans land on the main thread's.
+    try:
+        tasks = [int(t) for t in os.listdir(f"/proc/{parent}/task") if int(t) != parent]
+    except OSError:
+        tasks = []
+    for task in tasks:
+        with contextlib.suppress(OSError, ValueError):
+            direct += [
+                int(p) for p in Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+            ]
+    return direct
+
+
+def _has_mark(pid: int, mark: bytes) -> bool:
+    try:
+        return mark in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
 
 
 def git(*args: str, cwd: Path, timeout: float = 60) -> ProcResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -10,8 +11,11 @@ from pydantic import BaseModel, Field
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import parse_iso
 from exec_auto.decisions.reporting import answered_lines, pending_lines
-from exec_auto.evidence.reporting import integrity_section
+from exec_auto.evidence.model import RedGreenRecord
+from exec_auto.evidence.reporting import evidence_sections, integrity_section
+from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
+    AgentDecision,
     AutoActionsSummary,
     CriterionProgress,
     Decision,
@@ -35,6 +39,11 @@ class ReportStep(BaseModel):
     quality_gates: list[str] = Field(default_factory=list)
     attempts: int = 0
     usage: Usage = Field(default_factory=Usage)
+    started_at: str | None = None
+    completed_at: str | None = None
+    auto_actions: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    decisions: list[AgentDecision] = Field(default_factory=list)
 
 
 class ReportIssue(BaseModel):
@@ -65,6 +74,8 @@ class Report(BaseModel):
     files_modified: list[str]
     files_deleted: list[str]
     acceptance_criteria: list[CriterionProgress]
+    # Red/green runs of the criteria's and the ticket's tests (None: not run).
+    red_green: RedGreenRecord | None = None
     issues: list[ReportIssue]
     # The integrity audit's findings (also among issues) and how many step diffs it audited.
     integrity: list[ReportIssue] = Field(default_factory=list)
@@ -122,7 +133,9 @@ def _next_actions(progress: Progress, criteria: list[CriterionProgress]) -> list
             + ", ".join(progress.auto_actions_summary.dependencies_installed)
         )
     actions.append(
-        "Review the diff (git diff / git status) and run the full test suite before merging"
+        f"Review the diff (`exec-auto diff {progress.ticket.name}`, per step: "
+        f"`exec-auto diff {progress.ticket.name} STEP`; report.html shows each) "
+        "and run the full test suite before merging"
     )
     return actions
 
@@ -148,6 +161,11 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
             quality_gates=s.quality_gates,
             attempts=s.attempts,
             usage=s.agent.only(),
+            started_at=s.started_at,
+            completed_at=s.completed_at,
+            auto_actions=s.auto_actions,
+            warnings=s.warnings,
+            decisions=s.decisions,
         )
         for s in progress.implementation_steps
     ]
@@ -185,6 +203,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         files_modified=modified,
         files_deleted=deleted,
         acceptance_criteria=progress.acceptance_criteria,
+        red_green=progress.red_green,
         issues=issues,
         integrity=[i for i in issues if i.type == "integrity"],
         integrity_audited_steps=_audited_steps(progress),
@@ -197,6 +216,16 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         readiness=progress.readiness,
         decisions=sorted(progress.decisions, key=lambda d: d.answer is not None),
     )
+
+
+def decision_lines(report: Report) -> list[str]:
+    """One checklist line per refused action, install, fix attempt and reported decision."""
+    from exec_auto.review.model import decisions
+
+    return [
+        f"- [ ] {d.kind.replace('_', ' ')}{' (step ' + d.step + ')' if d.step else ''}: {d.text}"
+        for d in decisions(report)
+    ]
 
 
 def usage_text(usage: Usage) -> str:
@@ -267,7 +296,9 @@ def render_markdown(report: Report) -> str:
         lines.append(f"- {CRIT_MARK[a.status]} {a.criterion}")
         lines += [f"  - evidence: {e}" for e in a.evidence]
     if not report.acceptance_criteria:
-        lines.append("- none defined")
+        unreadable = any(i.type == "spec_unreadable" for i in report.issues)
+        lines.append("- could not be read (see issues)" if unreadable else "- none defined")
+    lines += ["", *evidence_sections(report.acceptance_criteria, report.red_green)]
     lines += ["", f"## Issues logged ({len(report.issues)}, manual review needed)"]
     for n, i in enumerate(report.issues, 1):
         step = f" — step {i.step_id}" if i.step_id else ""
@@ -278,6 +309,8 @@ def render_markdown(report: Report) -> str:
             lines += ["   ```", *("   " + d for d in i.details.splitlines()[:20]), "   ```"]
     if not report.issues:
         lines.append("- none")
+    lines += ["", "## Decisions to ratify (made without a human)"]
+    lines += decision_lines(report) or ["- none"]
     lines += ["", "## Quality gates"]
     lines += [f"- {k}: {v}" for k, v in report.quality_gates.items()] or ["- not run"]
     actions = report.auto_actions
@@ -305,17 +338,28 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: Report, folder: Path) -> tuple[Path, Path]:
-    """Write report.md and report.json next to progress.yaml."""
+def write_report(report: Report, folder: Path, root: Path | None = None) -> tuple[Path, ...]:
+    """Write report.md, report.json and report.html next to progress.yaml.
+
+    root (the project) lets the HTML page show each step's diff from the step history.
+    """
     md, js = folder / "report.md", folder / "report.json"
-    atomic_write_text(md, render_markdown(report))
+    # Agent text may carry terminal escapes; a report viewed with `cat` must not run them.
+    atomic_write_text(md, clean_text(render_markdown(report)))
     atomic_write_text(js, json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
-    return md, js
+    from exec_auto.review.pages import write_ticket_html
+
+    try:
+        page = write_ticket_html(report, folder, root)
+    except Exception as exc:  # the page is extra: md and json are the report of record
+        print(f"[AUTO] could not write report.html: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return md, js
+    return md, js, page
 
 
 def print_report(report: Report, color: bool) -> None:
     """Print the report: rich markdown on a colour terminal, plain text otherwise."""
-    text = render_markdown(report)
+    text = clean_text(render_markdown(report))
     if color:
         from rich.console import Console
         from rich.markdown import Markdown

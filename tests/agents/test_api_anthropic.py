@@ -131,9 +131,10 @@ def test_rate_limit_is_retried_after_the_given_delay(ws: Workspace) -> None:
     assert result.status == "ok"
     assert (ws.repo / "hello.py").exists()
     assert len(fake.requests) == 3
-    assert len(result.incidents) == 1
-    assert "HTTP 429" in result.incidents[0]
-    assert "retry 1 of 3 after 0.05 s" in result.incidents[0]
+    assert result.incidents == ()  # a retry is not a refusal
+    assert [e.kind for e in result.events] == ["agent_retry"]
+    assert "HTTP 429" in result.events[0].text
+    assert "retry 1 of 3 after 0.05 s" in result.events[0].text
 
 
 def test_server_errors_twice_then_success(ws: Workspace) -> None:
@@ -141,7 +142,7 @@ def test_server_errors_twice_then_success(ws: Workspace) -> None:
     assert result.status == "ok"
     assert result.summary == "Added hello.py."
     assert len(fake.requests) == 3
-    assert [i.split(";")[0] for i in result.incidents] == [
+    assert [e.text.split(";")[0] for e in result.events] == [
         "model request failed (HTTP 500 ModelServerError)",
         "model request failed (HTTP 529 ModelOverloadedError)",
     ]
@@ -170,7 +171,7 @@ def test_a_truncated_stream_is_retried(ws: Workspace) -> None:
     assert result.status == "ok"
     assert (ws.repo / "hello.py").exists()
     assert len(fake.requests) == 3
-    assert "retry 1 of 3" in result.incidents[0]
+    assert "retry 1 of 3" in result.events[0].text
 
 
 def test_a_hanging_server_times_out_the_step(ws: Workspace) -> None:
@@ -187,7 +188,7 @@ def test_a_model_repeating_one_tool_call_is_stopped(ws: Workspace) -> None:
     assert result.status == "limit"
     assert result.subtype == "error_repeated_tool_call"
     assert len(fake.requests) == REPEAT_LIMIT
-    assert any("read_file" in i and "in a row" in i for i in result.incidents)
+    assert any("read_file" in e.text and "in a row" in e.text for e in result.events)
 
 
 @pytest.mark.parametrize("limit", [{"max_requests": 3}, {"max_turns": 3}])
@@ -292,3 +293,12 @@ def test_the_configured_model_is_used(ws: Workspace) -> None:
         default = AgentConfig(name="anthropic", base_url=fake.base_url)
         anthropic_api.create(default).run(make_task(ws.repo))
     assert [r["model"] for r in fake.requests] == ["claude-x", anthropic_api.DEFAULT_MODEL]
+
+
+def test_a_stream_that_ends_before_its_final_event_fails_the_step(ws: Workspace) -> None:
+    from tests.fakes.scripted_server import ended_early
+
+    # The model writes a file, then its next answer stops after the first delta (no message_stop).
+    result, _ = run(ws, [WRITE, ended_early()], default=ended_early(), retries=0)
+    assert result.status == "error", result
+    assert result.error is not None and "ended before" in result.error

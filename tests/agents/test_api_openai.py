@@ -90,15 +90,16 @@ def test_rate_limit_is_retried_after_the_given_delay(ws: Workspace) -> None:
     assert result.status == "ok"
     assert (ws.repo / "hello.py").exists()
     assert len(fake.requests) == 3
-    assert "HTTP 429" in result.incidents[0]
-    assert "after 0.05 s" in result.incidents[0]
+    assert "HTTP 429" in result.events[0].text
+    assert "after 0.05 s" in result.events[0].text
 
 
 def test_server_errors_twice_then_success(ws: Workspace) -> None:
     result, fake = run(ws, [status(500), status(503), DONE])
     assert result.status == "ok"
     assert len(fake.requests) == 3
-    assert len(result.incidents) == 2
+    assert [e.kind for e in result.events] == ["agent_retry", "agent_retry"]
+    assert result.incidents == ()
 
 
 def test_persistent_server_errors_give_up_after_the_configured_retries(ws: Workspace) -> None:
@@ -125,7 +126,8 @@ def test_a_model_repeating_one_tool_call_is_stopped(ws: Workspace) -> None:
     result, fake = run(ws, [], default=tool_use("run_command", {"command": "ls"}))
     assert (result.status, result.subtype) == ("limit", "error_repeated_tool_call")
     assert len(fake.requests) == REPEAT_LIMIT
-    assert "run_command" in result.incidents[-1]
+    assert [e.kind for e in result.events] == ["agent_loop"]
+    assert "run_command" in result.events[-1].text
 
 
 def test_escapes_are_refused_recorded_and_the_step_goes_on(ws: Workspace) -> None:
@@ -190,3 +192,12 @@ def test_a_judge_gets_read_only_tools(ws: Workspace) -> None:
     assert not (ws.repo / "hello.py").exists()  # the write call had no tool to run
     # The unknown tool call went back to the model as an error; its verdict still comes through.
     assert (result.status, result.summary) == ("ok", '{"status": "met"}')
+
+
+def test_a_stream_that_ends_before_its_final_chunk_fails_the_step(ws: Workspace) -> None:
+    from tests.fakes.scripted_server import ended_early
+
+    # This backend asks for whole JSON answers: a short body is a decode error, never "done".
+    result, _ = run(ws, [ended_early()], default=ended_early(), retries=0)
+    assert result.status == "error", result
+    assert result.error

@@ -72,6 +72,8 @@ def test_a_fan_in_over_120_result_files_builds_the_batch_report(tmp_path, capsys
     assert report["completed_at"] == "2026-12-01T23:59:00Z"
     md = (out / "batch-report.md").read_text()
     assert sum(1 for line in md.splitlines() if line.startswith("| t")) == 120
+    page = (out / "batch-report.html").read_text()
+    assert page.count("<tr><td>") >= 120 and "t119" in page
     assert "120 result files" in capsys.readouterr().out
     # --strict hands the batch's exit code on, for a fan-in job that should fail with it.
     assert main(["batch-report", "--from", str(artefacts), "--out", str(out), "--strict"]) == 2

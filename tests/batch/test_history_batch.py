@@ -45,3 +45,23 @@ def test_refs_survive_worktree_and_branch_removal_and_prune_removes_what_it_list
     assert "Nothing to prune" in capsys.readouterr().out
     assert main(["diff", "b"]) == 2  # gone: a one-line error, not a traceback
     assert "no step history recorded for b" in capsys.readouterr().err
+
+
+def test_prune_keeps_the_history_of_active_tickets_of_other_formats(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "p"
+    spec = root / ".kiro" / "specs" / "calc"
+    spec.mkdir(parents=True)
+    (spec / "tasks.md").write_text("# Tasks\n\n- [ ] 1. Add the add function to calc/ops.py\n")
+    (spec / "requirements.md").write_text("# Requirements\n")
+    git(tmp_path, "init", "-q", str(root))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "kiro")
+    from exec_auto.formats.registry import all_tickets
+
+    assert [t.name for t in all_tickets(root) if not t.archived] == ["calc"]
+    SnapshotStore(root, "calc").ensure()
+    SnapshotStore(root, "gone").ensure()
+    monkeypatch.chdir(root)
+    assert main(["prune", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Would remove gone (no ticket folder)" in out and "calc" not in out

@@ -36,7 +36,11 @@ def _configure(root: Path, agent: str) -> None:
         'name = "command"\n'
         f"command = {json.dumps(agent)}\n"
         "[tool.exec-auto.gates]\n"
-        "enabled = false\n",
+        "enabled = false\n"
+        # The helper plans are minimal ("Do one."): the project lowers its readiness threshold,
+        # so the workflow's command runs exactly as generated.
+        "[tool.exec-auto.readiness]\n"
+        "threshold = 0\n",
         encoding="utf-8",
     )
     commit_all(root, "configure exec-auto")
@@ -86,8 +90,7 @@ def _job(clone: Path, ticket: str) -> subprocess.Popen[str]:
         "GIT_COMMITTER_EMAIL": "ci@ci",
     }
     return subprocess.Popen(
-        # The helper plans are minimal ("Do one."): forced past the readiness gate explicitly.
-        ["bash", "-c", _workflow_command(clone) + " --force"],
+        ["bash", "-c", _workflow_command(clone)],
         cwd=clone,
         env=env,
         stdin=subprocess.DEVNULL,

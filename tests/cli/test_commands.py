@@ -127,8 +127,21 @@ def test_demo_runs_offline_and_reports_the_planted_issue(tmp_path):
         "completed",
     ]
     assert [i["type"] for i in report["issues"]] == ["test_failure"]
-    crit = [c["status"] for c in report["acceptance_criteria"]]
-    assert crit == ["met", "met", "not_met", "unverified"]
+    crit = [(c["status"], c["proof"]) for c in report["acceptance_criteria"]]
+    assert crit == [
+        ("met", "red_green"),
+        ("met", "red_green"),
+        ("not_met", "none"),
+        ("unverified", "passing"),
+        ("unverified", "none"),
+    ]
+    # Both runs are the evidence: the new module did not exist before the ticket.
+    first = report["acceptance_criteria"][0]["evidence"][0]
+    assert "before the ticket: error" in first and first.endswith("after: passed")
+    assert "passes without this ticket's change" in report["acceptance_criteria"][3]["evidence"][-1]
+    added = {t["test_id"]: t["origin"] for t in report["red_green"]["tests"]}
+    assert added["tests/test_stats.py::test_top_words_most_frequent_first"] == "added in step 2"
+    assert "## Evidence (4 proven, 1 only passing, 1 unverified)" in result.stdout
     assert (
         report["auto_actions"]["formatting_applied"] >= 1
         and report["auto_actions"]["fix_attempts"] == 1

@@ -61,17 +61,27 @@ def test_plan_without_steps_exits_2_listing_headings(tmp_path):
 
 
 def test_invalid_spec_is_reported_and_never_rewritten(tmp_path):
+    # The plan is fine: it runs; the spec is left byte-identical and the report says why.
     root = tmp_path / "p"
     root.mkdir()
     ticket = make_project(root)
     bad = "title: [unclosed\nticket:\n  status: planned\n"
     (ticket / "spec.yaml").write_text(bad)
     result = _cli(
-        root, "run", "feature-x", "--agent", "command", "--agent-command", "true", "--no-gates"
+        root,
+        "run",
+        "feature-x",
+        "--agent",
+        "command",
+        "--agent-command",
+        "true",
+        "--no-gates",
+        "--force",
     )
-    assert result.returncode == 2
-    assert "spec.yaml" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1
+    assert "spec_unreadable" in result.stdout and "Traceback" not in result.stderr
     assert (ticket / "spec.yaml").read_text() == bad
+    assert "could not be read" in (ticket / "report.md").read_text()
 
 
 def test_no_agent_configured_exits_2_with_hint(project):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from exec_auto.evidence.finding import KIND_LABEL
-from tests.conftest import agent_calls, init_repo, plan_text, run_cli
+from tests.conftest import agent_calls, git, init_repo, plan_text, run_cli
 
 OPS = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
 TESTS = textwrap.dedent(
@@ -249,3 +249,27 @@ def test_plan_authorises_what_it_names(tmp_path, script_agent, monkeypatch):
     assert report["steps"][0]["status"] == "completed"
     assert code == 0
     assert not [c for c in agent_calls(tmp_path) if c["kind"] == "fix"]
+
+
+def test_test_that_stops_running_is_caught_by_the_final_run(tmp_path, script_agent, monkeypatch):
+    """An empty parametrize list skips the test: no source rule sees it, the run's test ids do."""
+    root = make_calc(tmp_path / "calc", ["Add subtraction"])
+    param = TESTS.replace(
+        "def test_mul():\n    assert mul(2, 3) == 6\n",
+        "@pytest.mark.parametrize('n', [1, 2])\ndef test_mul(n):\n    assert mul(n, 3) == 3 * n\n",
+    )
+    (root / "tests/test_ops.py").write_text(param)
+    git(root, "commit", "-qam", "parametrize")
+    emptied = param.replace("[1, 2]", "[]")
+    behaviour = {"1": [FEATURE, {"write": "tests/test_ops.py", "text": emptied}]}
+    code = run_cli(
+        root, monkeypatch, script_agent(behaviour), "--no-archive", "--fix-attempts", "0"
+    )
+    assert code == 1
+    report = report_of(root)
+    (issue,) = report["integrity"]
+    assert issue["severity"] == "high" and issue["step_id"] is None
+    assert (
+        "tests/test_ops.py::test_mul ran before the ticket but not in the final test run"
+        in (issue["description"])
+    )

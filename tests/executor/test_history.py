@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 from exec_auto.executor.history import StepHistory, diff, drop_attempts, latest_run, run_id, runs
 from exec_auto.executor.snapshot import Snapshot, SnapshotStore, Snapshotter
 from tests.conftest import cli_argv, git, run_cli
+from tests.helpers.procs import alive_with_env
 
 STEPS = {
     "1": [{"write": "a.txt", "text": "alpha\n"}],
@@ -100,7 +102,10 @@ def test_history_survives_kill_9_and_the_resumed_step_chains_on_the_last_kept_on
         time.sleep(0.05)
     proc.kill()
     proc.wait()
-    os.kill(int(marker.read_text()), 9)
+    # The orphaned agent (found by its environment: inside a sandbox its PID is another one).
+    for pid in alive_with_env("SCRIPT_AGENT_BEHAVIOUR", str(tmp_path / "agent-behaviour.json")):
+        with contextlib.suppress(ProcessLookupError):  # it may be ending by itself
+            os.kill(pid, 9)
     killed = latest_run(project, "feature-x")
     assert [s.step_id for s in killed.steps] == ["1"]
     step1 = diff(project, "feature-x", "1")

@@ -34,7 +34,7 @@ class ToolCall:
 class Reply:
     """One scripted answer to one model request."""
 
-    kind: str  # "message", "status", "truncated" or "hang"
+    kind: str  # "message", "status", "truncated", "ended" or "hang"
     # What the assistant says (str) and calls (ToolCall), in order.
     blocks: tuple[str | ToolCall, ...] = ()
     # Overrides of the protocol's DEFAULT_USAGE.
@@ -90,6 +90,11 @@ def status(
 def truncated() -> Reply:
     """A response whose connection drops after a partial event (or partial JSON body)."""
     return Reply("truncated")
+
+
+def ended_early() -> Reply:
+    """A stream that ends cleanly (the HTTP body is complete) before its final event."""
+    return Reply("ended")
 
 
 def hang(seconds: float) -> Reply:
@@ -233,6 +238,8 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif reply.kind == "truncated":
             self._send_truncated(model, stream=stream)
+        elif reply.kind == "ended":
+            self._send_ended(model, stream=stream)
         elif stream:
             self._start_stream()
             for event in self._events(reply, model):
@@ -270,6 +277,22 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _send_ended(self, model: str, *, stream: bool) -> None:
+        """The first whole events of an answer, then a proper end of body: no final event."""
+        if not stream:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(self.cut_json)))
+            self.end_headers()
+            self.wfile.write(self.cut_json)
+            return
+        self._start_stream()
+        events = self._events(text("this answer ends early"), model)
+        for event in itertools.islice(events, self.cut_events + 1):
+            self._write_chunk(event)
+        self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
     def _send_truncated(self, model: str, *, stream: bool) -> None:

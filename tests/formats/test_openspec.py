@@ -89,6 +89,35 @@ def test_archive_applies_added_requirements_and_moves_the_change(tmp_path):
     )
 
 
+GOLDEN = FIXTURES / "stacking-golden"
+
+
+def test_archive_writes_the_same_bytes_as_the_openspec_cli(tmp_path):
+    # stacking-golden/ is what `openspec archive add-change-stacking-awareness --yes` (OpenSpec
+    # 1.13.2, npm @fission-ai/openspec) wrote into openspec/specs/ for the same fixture.
+    root, t = load(tmp_path, "stacking")
+    OpenSpec().archive(t)
+    for golden in sorted(GOLDEN.glob("*/spec.md")):
+        ours = root / "openspec" / "specs" / golden.parent.name / "spec.md"
+        assert ours.read_bytes() == golden.read_bytes(), golden.parent.name
+
+
+def test_archive_refuses_what_openspec_validation_refuses(tmp_path):
+    root = tmp_path / "r"
+    (root / "openspec/specs/auth").mkdir(parents=True)
+    (root / "openspec/specs/auth/spec.md").write_text(MAIN)
+    change = root / "openspec/changes/c"
+    (change / "specs/auth").mkdir(parents=True)
+    (change / "specs/auth/spec.md").write_text(DELTA)
+    (change / "tasks.md").write_text("## 1. X\n\n- [x] 1.1 Do\n")
+    fmt = OpenSpec()
+    (ref,) = fmt.list_tickets(root)
+    # The same message the CLI gives: an ADDED requirement needs a scenario.
+    with pytest.raises(FormatError, match="ADDED 'Lockout' must include at least one scenario"):
+        fmt.archive(fmt.load(ref))
+    assert (root / "openspec/specs/auth/spec.md").read_text() == MAIN and change.is_dir()
+
+
 def test_archive_refuses_a_stale_modified_delta_and_writes_nothing(tmp_path):
     root, t = load(tmp_path, "skill-install")
     specs = {p: p.read_bytes() for p in (root / "openspec/specs").rglob("spec.md")}
@@ -142,7 +171,8 @@ The system SHALL lock an account after 5 failures.
 
 
 def test_delta_operations_in_openspec_order():
-    # Hand-written: covers RENAMED and REMOVED, which the real fixtures do not use.
+    # Hand-written: covers RENAMED and REMOVED, which the real fixtures do not use. The expected text is
+    # byte for byte what `openspec archive c --yes --no-validate` (1.13.2) writes for MAIN + DELTA.
     out = apply_delta(MAIN, parse_delta(lines_of(DELTA), "auth"), "c")
     assert out == (
         "# auth Specification\n\n## Purpose\nLog users in.\n\n## Requirements\n\n"

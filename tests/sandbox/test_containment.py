@@ -134,3 +134,25 @@ def test_a_daemon_does_not_outlive_its_command(sandbox: Sandbox, world: dict[str
     )
     assert result.ok and "started" in result.stdout
     assert not wait_gone("CANARY_TOKEN", token)
+
+
+def test_an_environment_under_the_hidden_home_stays_usable(world: dict[str, Path]):
+    """A poetry-style env under ~/.cache runs inside; the rest of HOME stays hidden."""
+    env = world["home"] / ".cache" / "pypoetry" / "virtualenvs" / "proj-AbCd-py3"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    box, _ = open_sandbox(
+        world["repo"], world["ticket"], SandboxConfig(mode="on"), project_envs=[env]
+    )
+    assert box is not None
+    try:
+        inside = sh(
+            box.for_tools(),
+            f"{env}/bin/python -c 'import sys; print(sys.prefix)'; echo $POETRY_VIRTUALENVS_PATH; "
+            f"cat {world['home']}/.ssh/id_rsa",
+            world["repo"],
+        )
+    finally:
+        box.close()
+    assert str(env) in inside.stdout
+    assert str(env.parent) in inside.stdout
+    assert "SSH-CANARY" not in inside.output

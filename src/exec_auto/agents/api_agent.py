@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from exec_auto.agents.api_tools import RepeatDetector, RepeatedToolCall, tool_set
-from exec_auto.agents.base import STEP_MARKER, AgentResult, AgentTask, ResultStatus
+from exec_auto.agents.base import STEP_MARKER, AgentEvent, AgentResult, AgentTask, ResultStatus
+from exec_auto.agents.limits import LIMIT_SUBTYPE, is_usage_limit, limit_reset
 from exec_auto.agents.tools import RepoTools
 from exec_auto.config import AgentConfig
 from exec_auto.redact import redact
@@ -101,7 +103,7 @@ class ApiAgent:
         timeout = task.timeout or self.config.step_timeout
         deadline = time.monotonic() + timeout
         tools = RepoTools(task.repo_root, deadline=deadline, sandbox=task.sandbox)
-        notes: list[str] = []
+        notes: list[AgentEvent] = []
         agent: Agent[None, str] = Agent(
             self._build_model(),
             instructions=SYSTEM_PROMPT,
@@ -122,6 +124,7 @@ class ApiAgent:
         )
         status: ResultStatus = "ok"
         subtype, error, output = "success", None, ""
+        reset: float | None = None
         with capture_run_messages() as messages:
             try:
                 result = agent.run_sync(
@@ -136,16 +139,41 @@ class ApiAgent:
                 error = f"the step did not finish within {timeout:g} s"
             except RepeatedToolCall as exc:
                 status, subtype, error = "limit", "error_repeated_tool_call", str(exc)
-                notes.append(f"stopped: {exc}")
+                notes.append(AgentEvent("agent_loop", f"stopped: {exc}"))
             except UsageLimitExceeded as exc:
                 status, subtype = "limit", _limit_subtype(str(exc))
                 error = str(exc).split(". Consider raising", 1)[0]
             except ModelAPIError as exc:
                 status, subtype, error = "error", "error_api", api_error_message(exc)
+                if is_usage_limit(exc):
+                    # It did not clear within the step's retries: the batch parks the ticket.
+                    status, subtype, reset = "limit", LIMIT_SUBTYPE, limit_reset(exc)
             except Exception as exc:  # e.g. a malformed response: this step fails, the run goes on
                 status, subtype = "error", "error_exception"
                 error = f"{type(exc).__name__}: {exc}"
-        return _result(task, status, subtype, output, error, messages, [*tools.incidents, *notes])
+        if status == "ok" and (cut := _unfinished_response(messages)) is not None:
+            # A stream that ended cleanly before its final event parses as a short answer.
+            status, subtype = "error", "error_stream_cut"
+            error = (
+                f"the model's answer ended before its final event (response {cut} of the step "
+                "has no stop reason): the stream was cut, the step is not done"
+            )
+        denied = [AgentEvent("sandbox_denied", d) for d in tools.denials]
+        done = _result(
+            task, status, subtype, output, error, messages, tools.incidents, [*notes, *denied]
+        )
+        return replace(done, limit_reset_at=reset) if reset is not None else done
+
+
+def _unfinished_response(messages: Sequence[ModelMessage]) -> int | None:
+    """The 1-based number of the first model response that never got its stop reason, if any."""
+    from pydantic_ai.messages import ModelResponse
+
+    responses = [m for m in messages if isinstance(m, ModelResponse)]
+    for number, response in enumerate(responses, 1):
+        if response.finish_reason is None:
+            return number
+    return None
 
 
 def _limit_subtype(message: str) -> str:
@@ -164,6 +192,7 @@ def _result(
     error: str | None,
     messages: Sequence[ModelMessage],
     incidents: Sequence[str],
+    events: Sequence[AgentEvent] = (),
 ) -> AgentResult:
     from pydantic_ai.messages import ModelResponse
 
@@ -193,13 +222,14 @@ def _result(
             estimated_cost_usd=float(cost),
         ),
         incidents=tuple(redact(i, repo_root=root) for i in incidents),
+        events=tuple(AgentEvent(e.kind, redact(e.text, repo_root=root)) for e in events),
     )
 
 
 # -- retries ---------------------------------------------------------------------------------
 
 
-def retry_hooks(config: AgentConfig, notes: list[str], deadline: float) -> Hooks[None]:
+def retry_hooks(config: AgentConfig, notes: list[AgentEvent], deadline: float) -> Hooks[None]:
     """A capability retrying transient model errors up to config.retries times, with backoff."""
     import anyio
     from pydantic_ai import RunContext
@@ -222,8 +252,11 @@ def retry_hooks(config: AgentConfig, notes: list[str], deadline: float) -> Hooks
         if time.monotonic() + wait >= deadline:
             raise error
         notes.append(
-            f"model request failed ({describe_error(error)}); "
-            f"retry {attempt} of {config.retries} after {wait:.2f} s"
+            AgentEvent(
+                "agent_retry",
+                f"model request failed ({describe_error(error)}); "
+                f"retry {attempt} of {config.retries} after {wait:.2f} s",
+            )
         )
         await anyio.sleep(wait)
         raise RetryModelRequest()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from exec_auto.agents.tools import RepoTools, ToolError
+from exec_auto.redact import redact
 
 if TYPE_CHECKING:
     from pydantic_ai import Tool
@@ -59,7 +60,8 @@ def tool_set(
     def call(name: str, fn: Callable[..., str], **arguments: Any) -> str:
         repeats.note(name, arguments)
         try:
-            return fn(**arguments)
+            # No tool output carries a secret to the model (a key in a file, a .env value).
+            return redact(fn(**arguments), repo_root=tools.root)
         except ToolError as exc:
             return f"error: {exc}"
         except (OSError, UnicodeError) as exc:

@@ -36,6 +36,20 @@ class AgentTask:
     sandbox: Sandbox | None = None
 
 
+EventKind = Literal["agent_retry", "agent_loop", "sandbox_denied"]
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """Something the backend noticed that is not a refusal: a retry, a loop stop, a sandbox denial.
+
+    Each is logged once, under its own issue type.
+    """
+
+    kind: EventKind
+    text: str
+
+
 @dataclass(frozen=True)
 class AgentResult:
     """What a backend reports: status, a summary, an error, and what it spent."""
@@ -48,6 +62,10 @@ class AgentResult:
     usage: Usage = field(default_factory=Usage)
     # Problems the backend noticed and refused (e.g. a write outside the repo); logged as issues.
     incidents: tuple[str, ...] = field(default_factory=tuple)
+    events: tuple[AgentEvent, ...] = field(default_factory=tuple)
+    # A provider usage limit (subtype error_usage_limit): when it resets, in epoch seconds
+    # (None: the provider did not say). A batch parks the ticket until then (batch/policy.py).
+    limit_reset_at: float | None = None
 
 
 class Agent(Protocol):

@@ -12,6 +12,8 @@ final `result` line gives subtype, turns, tokens and cost.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -24,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from exec_auto import proc
-from exec_auto.agents.base import AgentResult, AgentTask
+from exec_auto.agents.base import AgentEvent, AgentResult, AgentTask
 from exec_auto.agents.claude_hook import CHECKED_TOOLS, describe
 from exec_auto.agents.claude_stream import Transcript, parse_stream
 from exec_auto.config import AgentConfig
+from exec_auto.names import file_name
+from exec_auto.sandbox.denials import denials
+from exec_auto.sandbox.proxy import DEFAULT_UPSTREAM, anthropic_credential, key_proxy
 from exec_auto.usage import Usage
 
 TOOLS = ("Read", "Write", "Edit", "Glob", "Grep", "Bash")
@@ -41,6 +46,8 @@ _DROP_ENV = ("CLAUDECODE",)
 _TAIL_CHARS = 800
 # The CLI's own settings that are passed into the sandbox (its environment is an allowlist).
 _CLI_ENV_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "DISABLE_")
+# Never passed into the sandbox: the proxy adds the real one.
+_CREDENTIAL_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
 # Copied from the user's Claude Code config into the per-run one; never .credentials.json.
 _SEEDED = ("settings.json", "CLAUDE.md", "agents", "commands")
 # Settings keys that can hold or fetch credentials, dropped from the copied settings.json.
@@ -111,29 +118,54 @@ class ClaudeAgent:
             log = Path(tmp) / "refusals.jsonl"
             log.touch()
             env = self._env()
-            key_file = _key_to_helper(env, Path(tmp))
-            argv = self.argv(cli, task, repo, log, key_file)
             if task.sandbox is None:
+                key_file = _key_to_helper(env, Path(tmp))
+                argv = self.argv(cli, task, repo, log, key_file)
                 finished = proc.run(argv, cwd=repo, env=env, timeout=timeout, sandbox=None)
             else:
-                explicit = {k: v for k, v in env.items() if k.startswith(_CLI_ENV_PREFIXES)}
-                explicit.update(self.extra_env)
-                explicit.pop("ANTHROPIC_API_KEY", None)
-                explicit.pop("ANTHROPIC_AUTH_TOKEN", None)
-                explicit["CLAUDE_CONFIG_DIR"] = str(seed_config_dir(task.sandbox.policy.home))
-                finished = proc.run(
-                    argv,
-                    cwd=repo,
-                    env=env,
-                    extra_env=explicit,
-                    timeout=timeout,
-                    sandbox=task.sandbox,
-                    writable=[Path(tmp)],
-                )
+                argv = self.argv(cli, task, repo, log)
+                finished = self._run_contained(argv, task, env, Path(tmp), timeout)
             refusals = _read_refusals(log)
         transcript = parse_stream(finished.stdout)
         incidents = _incidents(refusals, transcript)
-        return to_result(transcript, finished, incidents, timeout)
+        result = to_result(transcript, finished, incidents, timeout)
+        if task.sandbox is not None:
+            denied = tuple(AgentEvent("sandbox_denied", d) for d in denials(finished.stdout))
+            result = dataclasses.replace(result, events=(*result.events, *denied))
+        return result
+
+    def _run_contained(
+        self, argv: list[str], task: AgentTask, env: dict[str, str], tmp: Path, timeout: float
+    ) -> proc.ProcResult:
+        """Run the CLI in the task's sandbox; the real key stays here, behind a local proxy.
+
+        The CLI gets the proxy's URL and a dummy key, a per-run config dir seeded without
+        credentials, and only its own settings from the environment (the sandbox's allowlist).
+        """
+        assert task.sandbox is not None
+        explicit = {k: v for k, v in env.items() if k.startswith(_CLI_ENV_PREFIXES)}
+        explicit.update(self.extra_env)
+        for name in _CREDENTIAL_ENV:
+            explicit.pop(name, None)
+        explicit["CLAUDE_CONFIG_DIR"] = str(seed_config_dir(task.sandbox.policy.home))
+        credential = anthropic_credential({**env, **self.extra_env})
+        upstream = (
+            self.config.base_url or env.get("ANTHROPIC_BASE_URL") or DEFAULT_UPSTREAM["anthropic"]
+        )
+        with contextlib.ExitStack() as stack:
+            if credential is not None:
+                proxy = stack.enter_context(key_proxy(upstream, credential))
+                explicit["ANTHROPIC_BASE_URL"] = proxy.url
+                explicit["ANTHROPIC_API_KEY"] = proxy.token
+            return proc.run(
+                argv,
+                cwd=task.repo_root.resolve(),
+                env=env,
+                extra_env=explicit,
+                timeout=timeout,
+                sandbox=task.sandbox,
+                writable=[tmp],
+            )
 
     def argv(
         self, cli: str, task: AgentTask, repo: Path, log: Path, key_file: Path | None = None
@@ -243,7 +275,7 @@ def _prompt_argument(task: AgentTask, repo: Path) -> str:
     if path is None or not path.resolve().is_relative_to(repo):
         # Inside .git/ the file is readable by the agent but never committed or linted.
         folder = repo / ".git" if (repo / ".git").is_dir() else repo
-        path = folder / f"exec-auto-prompt-{task.step_id}.md"
+        path = folder / file_name("exec-auto-prompt", task.step_id, suffix=".md")
         path.write_text(task.prompt, encoding="utf-8")
     return (
         f"Your instructions for this step are in the file {path}. Read all of it with the Read "

@@ -15,6 +15,7 @@ from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.config import AgentConfig
 from exec_auto.errors import AgentNotConfiguredError
+from exec_auto.names import file_name
 from exec_auto.proc import run
 from exec_auto.redact import redact
 
@@ -59,7 +60,7 @@ class ReplayAgent:
         patch = entry.get("patch", "")
         if patch:
             patch_file = (task.prompt_file.parent if task.prompt_file else task.repo_root) / (
-                f".replay-{task.step_id}-{task.attempt}.patch"
+                file_name(".replay", task.step_id, str(task.attempt), suffix=".patch")
             )
             patch_file.write_text(patch, encoding="utf-8")
             try:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 from exec_auto import proc
 from exec_auto.agents.guard import OutsideRepoError, check_command, resolve_inside
 from exec_auto.redact import redact
+from exec_auto.sandbox.denials import denials
 
 MAX_READ_BYTES = 256 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -72,6 +73,8 @@ class RepoTools:
         # time.monotonic() value after which no command may still run.
         self.deadline = deadline
         self.incidents: list[str] = []
+        # Writes the sandbox refused, seen in run_command output.
+        self.denials: list[str] = []
         self._lock = threading.Lock()
 
     # -- files -----------------------------------------------------------------------------
@@ -207,6 +210,9 @@ class RepoTools:
             command, shell=True, cwd=self.root, env=env, timeout=limit, sandbox=self.sandbox
         )
         output = cut_output(redact(result.output, repo_root=self.root))
+        if self.sandbox is not None:
+            with self._lock:
+                self.denials.extend(denials(result.output))
         if result.timed_out:
             return f"timed out after {limit:.0f} s (process group killed)\n{output}".rstrip()
         return f"exit code {result.returncode}\n{output}".rstrip()
@@ -215,9 +221,14 @@ class RepoTools:
 
     def _resolve(self, tool: str, path: str, *, write: bool) -> Path:
         try:
-            return resolve_inside(self.root, path or ".", write=write)
+            target = resolve_inside(self.root, path or ".", write=write)
         except OutsideRepoError as exc:
             self._refuse(tool, path, exc.message)
+        # What the sandbox hides from commands (.env files) the file tools do not show either.
+        hidden = self.sandbox.policy.hidden if self.sandbox is not None else ()
+        if any(target == h or target.is_relative_to(h) for h in hidden):
+            self._refuse(tool, path, "hidden by the sandbox policy (a .env file)")
+        return target
 
     def _refuse(self, tool: str, argument: str, reason: str) -> NoReturn:
         shown = argument if len(argument) <= 200 else argument[:200] + "..."

@@ -188,17 +188,31 @@ def past_runs(root: Path) -> list[PastRun]:
     return found
 
 
+def plan_text(ticket: TicketRef) -> tuple[str, frozenset[str]]:
+    """The ticket's plan as its format reads it (title, overview, steps), and the format's own files."""
+    from exec_auto.errors import ExecAutoError
+    from exec_auto.formats.registry import load_ticket
+
+    try:
+        loaded = load_ticket(ticket)
+    except ExecAutoError:
+        try:
+            return ticket.plan_path.read_text(encoding="utf-8", errors="replace"), frozenset()
+        except OSError:
+            return "", frozenset()
+    plan = loaded.plan
+    parts = [plan.title, plan.overview, *(f"{s.title}\n{s.body}" for s in plan.steps)]
+    return "\n".join(parts), frozenset(loaded.files)
+
+
 def predict(
     ticket: TicketRef, files: frozenset[str], history: list[PastRun] | None = None
 ) -> Footprint:
     """The ticket's footprint from its plan, the imports of the files it names, and history."""
-    try:
-        text = ticket.plan_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
+    text, own_files = plan_text(ticket)
     own = f"{ticket.rel_dir}/"
     reasons: dict[str, str] = {}
-    edits = {p for p in named_paths(text, files) if not p.startswith(own)}
+    edits = {p for p in named_paths(text, files) if not p.startswith(own) and p not in own_files}
     for path in edits:
         reasons[path] = "named in the plan"
     words = _words(text)

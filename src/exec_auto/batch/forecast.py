@@ -111,10 +111,10 @@ def past_samples(root: Path) -> list[Sample]:
 
 
 def _steps(ticket: TicketRef) -> int:
-    from exec_auto.formats.cdd.plan import load_plan
+    from exec_auto.formats.registry import load_ticket
 
     try:
-        return len(load_plan(ticket.plan_path).steps)
+        return len(load_ticket(ticket).plan.steps)
     except ExecAutoError:
         return 0
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from exec_auto.batch.policy import PARKED, LimitAware, UsageLimitPause, iso
 from exec_auto.batch.remote import Remote, local_step_refs
 from exec_auto.batch.result import (
     ERROR,
@@ -56,6 +57,9 @@ class JobSpec:
     restart: bool = False
     # The readiness check the caller made (recorded in the ticket's progress.yaml).
     readiness: ReadinessRecord | None = None
+    # A new branch starts here instead of HEAD (a ticket queued behind an overlapping one).
+    base: str | None = None
+    based_on: str | None = None
 
 
 @dataclass
@@ -71,6 +75,8 @@ class JobEnv:
     gates_factory: Callable[[Config, tuple[str, ...]], Gates] | None = None
     # Where to copy the ticket's report.md/json before its worktree is removed.
     report_copy_dir: Path | None = None
+    # Told when a provider usage limit parks the ticket (a batch holds the backend).
+    on_limit: Callable[[UsageLimitPause], None] | None = None
 
 
 class Checkpointing:
@@ -114,8 +120,8 @@ class Checkpointing:
         self.inner.close()
 
 
-def keep_report(paths: tuple[Path, Path], folder: Path) -> str:
-    """Copy a ticket's report.md/json into folder (its worktree may be removed afterwards)."""
+def keep_report(paths: tuple[Path, ...], folder: Path) -> str:
+    """Copy a ticket's report.md/json/html into folder (its worktree may be removed afterwards)."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in paths:
         shutil.copy2(path, folder / path.name)
@@ -153,6 +159,25 @@ def result_from_progress(ticket: TicketRef, status: str, code: int, note: str) -
     return partial.model_copy(update={"status": status, "exit_code": code, "note": note})
 
 
+def mark_parked(ticket: TicketRef, pause: UsageLimitPause) -> JobResult:
+    """Record in progress.yaml that a usage limit parked the ticket; its result (exit 1)."""
+    from exec_auto.ticket.progress import peek_progress, save_progress
+
+    progress = peek_progress(ticket.progress_path)
+    if progress is not None:
+        progress.ticket.status = PARKED
+        save_progress(ticket.progress_path, progress)
+    until = iso(pause.reset_at) if pause.reset_at is not None else None
+    note = (
+        f"parked by a {pause.backend} usage limit"
+        + (f" until {until}" if until else " (no reset time given)")
+        + f": {pause.message}; rerun to resume"
+    )
+    result = result_from_progress(ticket, PARKED, EXIT_ISSUES, note)
+    result.parked_until = until
+    return result
+
+
 def _earlier(local: TicketRef, branch: str) -> JobResult:
     """The result of a ticket an earlier job already finished (and archived) on its branch."""
     archived = local.moved(archived=True)
@@ -183,13 +208,16 @@ def _run_ticket(
 
     started = time.monotonic()
     try:
-        agent = create_agent(config.agent)
+        agent = LimitAware(create_agent(config.agent))
         if env.wrap_agent is not None:
             agent = env.wrap_agent(agent)  # type: ignore[assignment]
         with contextlib.ExitStack() as stack:
             # The worktree run also holds the ticket's lock in the main tree, so a plain
             # `exec-auto run` of the same ticket there cannot run alongside it.
-            stack.enter_context(TicketLock(state_dir(spec.ticket.root), spec.ticket.name))
+            # Only the ticket's lock: the job works in a worktree of its own, not this tree.
+            stack.enter_context(
+                TicketLock(state_dir(spec.ticket.root), spec.ticket.name, worktree=False)
+            )
             outcome = run_ticket(
                 local,
                 config,
@@ -200,6 +228,10 @@ def _run_ticket(
                 should_stop=env.should_stop,
                 readiness=spec.readiness,
             )
+    except UsageLimitPause as pause:
+        if env.on_limit is not None:
+            env.on_limit(pause)
+        result = mark_parked(local, pause)
     except KeyboardInterrupt:
         if env.interrupted is not None:
             env.interrupted.set()
@@ -244,7 +276,7 @@ def run_job(spec: JobSpec, config: Config, env: JobEnv) -> JobResult:
             synced = remote.fetch(env.worktrees.checked_out(name, spec.branch))
             if synced.fast_forwarded:
                 env.ui.message(f"[AUTO] Resuming from {spec.remote}/{spec.branch}")
-        wt = env.worktrees.prepare(name, branch=spec.branch)
+        wt = env.worktrees.prepare(name, branch=spec.branch, base=spec.base)
     except ExecAutoError as exc:
         result = _error(name, exc)
         exists = git("rev-parse", "--verify", "-q", f"refs/heads/{spec.branch}", cwd=root).ok
@@ -260,6 +292,8 @@ def run_job(spec: JobSpec, config: Config, env: JobEnv) -> JobResult:
     # Interrupted work stays uncommitted in its worktree: the next run resumes it right there.
     done = env.worktrees.finish(wt, None if result.status == INTERRUPTED else result.status)
     refs = ResultRefs(branch=done.branch, base_commit=wt.base, remote=spec.remote)
+    if wt.created_branch and spec.base is not None:
+        refs.based_on = spec.based_on
     if done.kept is not None:
         refs.worktree_kept = str(done.kept)
         if result.status == INTERRUPTED:

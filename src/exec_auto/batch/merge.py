@@ -20,6 +20,8 @@ class MergeRequest:
     ticket: str
     branch: str
     status: str
+    # The ticket whose branch this one started from (merged first, or this one is not merged).
+    after: str | None = None
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,9 @@ class BatchMeta(BaseModel):
     # Why the batch stopped early (a usage limit past --deadline, an interrupt), if it did.
     stopped: str | None = None
     interrupted: bool = False
+    deadline: str | None = None
+    # The order --merge tried the branches in (tests ran after each).
+    merge_order: list[str] = Field(default_factory=list)
 
 
 def row_from_result(result: JobResult) -> BatchRow:

@@ -50,6 +50,8 @@ class ResultRefs(BaseModel):
     step_refs: dict[str, str] = Field(default_factory=dict)
     # A worktree left behind because something in it could not be committed.
     worktree_kept: str | None = None
+    # The ticket whose finished branch this one started from (it was queued behind it).
+    based_on: str | None = None
 
 
 class ResultTimings(BaseModel):

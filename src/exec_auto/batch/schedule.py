@@ -68,29 +68,38 @@ def waves(graph: ConflictGraph, order: Sequence[str]) -> list[list[str]]:
 
 
 class Scheduler:
-    """Hands out the next ticket that may start now (thread-safe)."""
+    """Hands out the next ticket that may start now to worker threads."""
+
+    WAIT_SECONDS = 0.25
 
     def __init__(self, graph: ConflictGraph, order: Sequence[str]):
         self.graph = graph
         self.queue = list(order)
         self.running: set[str] = set()
+        # ticket -> the running tickets it had to wait for.
         self.waited: dict[str, set[str]] = {}
-        self._lock = threading.Lock()
-        self.changed = threading.Condition(self._lock)
+        self.changed = threading.Condition()
 
-    def take(self) -> str | bool | None:
-        """The next ticket to start; None when the queue is empty; False when all must wait."""
-        with self._lock:
-            if not self.queue:
-                return None
-            for name in self.queue:
-                blockers = {r for r in self.running if self.graph.conflicts(name, r)}
-                if not blockers:
-                    self.queue.remove(name)
-                    self.running.add(name)
+    def _pick(self) -> str | None:
+        for name in self.queue:
+            blockers = {r for r in self.running if self.graph.conflicts(name, r)}
+            if not blockers:
+                self.queue.remove(name)
+                self.running.add(name)
+                return name
+            self.waited.setdefault(name, set()).update(blockers)
+        return None
+
+    def next(self) -> str | None:
+        """Block until a queued ticket conflicts with nothing running; None once the queue is empty."""
+        with self.changed:
+            while self.queue:
+                name = self._pick()
+                if name is not None:
                     return name
-                self.waited.setdefault(name, set()).update(blockers)
-            return False
+                # Woken by done(); the timeout only guards against a lost wake-up.
+                self.changed.wait(self.WAIT_SECONDS)
+            return None
 
     def done(self, name: str) -> None:
         """A ticket finished: tickets waiting on it may start."""
@@ -98,12 +107,14 @@ class Scheduler:
             self.running.discard(name)
             self.changed.notify_all()
 
-    def drop(self) -> list[str]:
-        """Empty the queue (the batch is stopping); the tickets that never started."""
-        with self.changed:
-            left, self.queue = self.queue, []
-            self.changed.notify_all()
-            return left
+    def note(self, name: str) -> str | None:
+        """'waited for a, b (files)' when the ticket was held back by overlapping ones."""
+        blockers = sorted(self.waited.get(name, set()))
+        if not blockers:
+            return None
+        files = sorted({f for b in blockers for f in self.graph.why(name, b)})
+        shown = ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
+        return f"queued until {', '.join(blockers)} finished (predicted overlap: {shown})"
 
 
 @dataclass(frozen=True)

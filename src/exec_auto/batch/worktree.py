@@ -143,10 +143,10 @@ class Worktrees:
             ref = self._registered().get(path.resolve())
         return path if ref == f"refs/heads/{branch}" else None
 
-    def prepare(self, ticket: str, branch: str | None = None) -> Worktree:
+    def prepare(self, ticket: str, branch: str | None = None, base: str | None = None) -> Worktree:
         """The ticket's worktree: reused if one is left from an earlier batch, else made now.
 
-        branch defaults to `exec-auto/<ticket>`.
+        branch defaults to `exec-auto/<ticket>`; a new branch starts at base (default HEAD).
         """
         path = self.base_dir / ticket
         branch = branch or branch_name(ticket)
@@ -175,7 +175,7 @@ class Worktrees:
                 tip = _checked(git("rev-parse", "HEAD", cwd=path), "git rev-parse", path)
                 return Worktree(ticket, path, branch, tip, created_branch=False, reused=True)
             self._check_committed(ticket)
-            base = self.head()
+            base = base or self.head()
             self._add(path, branch, base)
             return Worktree(ticket, path, branch, base, created_branch=True, reused=False)
 

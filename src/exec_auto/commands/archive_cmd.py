@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+from exec_auto.commands.housekeeping import finish_interrupted_moves
 from exec_auto.formats.cdd.archive import archive_ticket, restore_command, restore_ticket
-from exec_auto.ticket.resolve import resolve_ticket
+from exec_auto.ticket.resolve import TicketRef, resolve_ticket
+
+
+@contextlib.contextmanager
+def _run_lock(ticket: TicketRef) -> Iterator[None]:
+    """Hold the ticket's and the work tree's run lock: a folder moved mid-run loses its progress,
+    and a move during another ticket's run would be recorded as that run's change."""
+    from exec_auto.executor.lock import TicketLock
+    from exec_auto.proc import git
+    from exec_auto.repo import state_dir
+
+    if not git("rev-parse", "--git-dir", cwd=ticket.root).ok:
+        yield  # not a git repository: no run can be going on here
+        return
+    with TicketLock(state_dir(ticket.root), ticket.name):
+        yield
 
 
 def _free_attempts(root: Path, name: str) -> None:
@@ -22,13 +40,15 @@ def _free_attempts(root: Path, name: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Move the ticket folder and print where it went."""
+    finish_interrupted_moves(Path.cwd())
     ticket = resolve_ticket(args.ticket, Path.cwd(), allow_archived=True)
-    if args.command == "archive":
-        moved = archive_ticket(ticket)
-        print(f"Archived {ticket.rel_dir} -> {moved.rel_dir}")
-        _free_attempts(moved.root, moved.name)
-        print(f"Restore with: {restore_command(moved)}")
-    else:
-        moved = restore_ticket(ticket)
-        print(f"Restored {ticket.rel_dir} -> {moved.rel_dir}")
+    with _run_lock(ticket):
+        if args.command == "archive":
+            moved = archive_ticket(ticket)
+            print(f"Archived {ticket.rel_dir} -> {moved.rel_dir}")
+            _free_attempts(moved.root, moved.name)
+            print(f"Restore with: {restore_command(moved)}")
+        else:
+            moved = restore_ticket(ticket)
+            print(f"Restored {ticket.rel_dir} -> {moved.rel_dir}")
     return 0

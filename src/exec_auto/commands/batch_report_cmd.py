@@ -12,7 +12,7 @@ from pathlib import Path
 
 from exec_auto.errors import ExecAutoError
 
-FORMATS = ("md", "json")
+FORMATS = ("md", "json", "html")
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -62,6 +62,12 @@ def main(args: argparse.Namespace) -> int:
         md.unlink()
     if "json" not in formats:
         js.unlink()
+    if "html" in formats:
+        from exec_auto.repo import find_root
+        from exec_auto.review.pages import write_batch_html
+
+        # Diffs come from the step history when this repository holds it (else the page says so).
+        print(f"Review page: {write_batch_html(report, out, find_root(Path.cwd()))}")
     print(render_summary(report))
     print(f"Batch report: {md if 'md' in formats else js} ({len(results)} result files)")
     return report.exit_code if args.strict else 0

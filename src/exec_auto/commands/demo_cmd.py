@@ -91,6 +91,9 @@ def main(args: argparse.Namespace) -> int:
     )
     print(f"  project:  {target}")
     print(f"  report:   {outcome.report_paths[0]}")
+    html_pages = [p for p in outcome.report_paths if p.suffix == ".html"]
+    if html_pages:
+        print(f"  review:   {html_pages[0]}  (open it in a browser: one file, no network)")
     print(f"  progress: {outcome.ticket.progress_path}")
     print(
         f"  archived: {outcome.ticket.rel_dir}/  (restore: cd {target} && exec-auto restore {TICKET})"

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from exec_auto.commands.housekeeping import finish_interrupted_moves
 from exec_auto.errors import ExecAutoError
 from exec_auto.repo import find_root
 from exec_auto.ticket.resolve import TicketRef
@@ -44,25 +45,27 @@ class TicketSummary:
 
 def summarize(ticket: TicketRef) -> TicketSummary:
     """Status, step count and open issues of a ticket; unreadable files show as errors, not crashes."""
+    from exec_auto.executor.startup import read_spec
     from exec_auto.formats.cdd.plan import load_plan
-    from exec_auto.formats.cdd.spec import load_spec
-    from exec_auto.ticket.progress import peek_progress
+    from exec_auto.ticket.progress import inspect_progress
 
     if ticket.format != "cdd":
         return _summarize_format(ticket)
+    spec = read_spec(ticket)
     status = "no spec"
-    if ticket.spec_path.is_file():
-        try:
-            status = load_spec(ticket.spec_path).status or "unknown"
-        except ExecAutoError:
-            status = "spec error"
+    if spec.problem is not None:
+        status = "spec error"
+    elif spec.spec is not None:
+        status = spec.spec.status or "unknown"
     steps, problem = None, None
     try:
         steps = len(load_plan(ticket.plan_path).steps)
     except ExecAutoError:
         problem = "no plan" if not ticket.plan_path.exists() else "plan error"
-    progress = peek_progress(ticket.progress_path)
-    issues = None if progress is None else len(progress.open_issues())
+    view = inspect_progress(ticket.progress_path)
+    issues = None if view.progress is None else len(view.progress.open_issues())
+    if view.problem is not None:
+        status = f"{status}, progress unreadable"
     return TicketSummary(ticket, status, steps, issues, problem)
 
 
@@ -85,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
     """Print the table (rich on a terminal, plain columns when piped)."""
     from exec_auto.formats.registry import all_tickets, get_format
 
+    finish_interrupted_moves(Path.cwd())
     root = find_root(Path.cwd())
     only = getattr(args, "format", None)
     if only:

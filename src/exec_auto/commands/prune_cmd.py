@@ -1,7 +1,8 @@
 """`exec-auto prune [--dry-run]`: remove the step history of tickets that are no longer active.
 
-A ticket is active while its folder is in specs/tickets; the history of archived tickets (and of
-tickets whose folder is gone) is what prune lists and, without --dry-run, removes — exactly that.
+A ticket is active while any ticket format lists it as not archived (CDD: its folder is in
+specs/tickets); the history of archived tickets, and of tickets no format lists any more, is what
+prune lists and, without --dry-run, removes — exactly that.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ def _names(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
 
 
+def ticket_names(root: Path) -> tuple[set[str], set[str]]:
+    """(active, archived) ticket names over every format, plus the CDD folders themselves."""
+    from exec_auto.formats.registry import all_tickets
+
+    active, archived = _names(root / TICKETS), _names(root / ARCHIVE)
+    for ref in all_tickets(root):
+        (archived if ref.archived else active).add(ref.name)
+    return active, archived - active
+
+
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
@@ -27,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
     from exec_auto.executor.snapshot import SnapshotStore
 
     root = find_root(Path.cwd())
-    active, archived = _names(root / TICKETS), _names(root / ARCHIVE)
+    active, archived = ticket_names(root)
     candidates = prune_candidates(root, active)
     if not candidates:
         print("Nothing to prune: every kept step history belongs to an active ticket.")

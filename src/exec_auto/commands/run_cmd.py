@@ -9,6 +9,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from exec_auto.commands.housekeeping import finish_interrupted_moves
 from exec_auto.config import Config, build_config
 from exec_auto.errors import ExecAutoError
 from exec_auto.executor.ui import RunUI
@@ -53,6 +54,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             else None,
             "budget_usd": getattr(args, "budget_usd", None),
             "budget_seconds": getattr(args, "budget_seconds", None),
+            "merge_test": getattr(args, "merge_test", None),
+        },
+        "review": {
+            "notify_command": getattr(args, "notify_command", None),
+            "open_pr": True if getattr(args, "open_pr", False) else None,
         },
     }
 
@@ -119,6 +125,12 @@ def run_one(
         ui.close()
     print_report(outcome.report, use_color(sys.stdout))
     print(f"Report: {outcome.report_paths[0]}")
+    pages = [p for p in outcome.report_paths if p.suffix == ".html"]
+    if pages:
+        print(f"Review page: {pages[0]}")
+    from exec_auto.review.notify import notify_ticket
+
+    notify_ticket(config.review.notify_command, outcome.report, outcome.report_paths, ticket.root)
     if outcome.report.restore_command:
         print(
             f"Archived to {outcome.ticket.rel_dir}/ — restore with: {outcome.report.restore_command}"
@@ -134,6 +146,7 @@ def _job_mode(args: argparse.Namespace) -> bool:
 def main(args: argparse.Namespace) -> int:
     """Run the selected tickets; the exit code is the worst of theirs."""
     signal.signal(signal.SIGTERM, _sigterm)
+    finish_interrupted_moves(Path.cwd())
     interactive = bool(getattr(args, "interactive", False))
     if interactive:
         from exec_auto.decisions.terminal import require_terminal
@@ -146,6 +159,9 @@ def main(args: argparse.Namespace) -> int:
         print("No runnable tickets.")
         return 0
     config = build_config(tickets[0].root, overrides_from_args(args))
+    from exec_auto.executor.startup import check_outputs
+
+    check_outputs(config)
     if config.agent.record_file and len(tickets) > 1:
         raise ExecAutoError(
             "--record takes one ticket at a time", hint="run the tickets separately"
@@ -164,10 +180,22 @@ def main(args: argparse.Namespace) -> int:
             "--interactive runs one ticket at a time",
             hint="run the tickets one by one, or without --interactive as a batch",
         )
-    if len(tickets) == 1 and config.batch.parallel <= 1 and not args.all:
+    from exec_auto.batch.policy import parse_deadline
+
+    deadline = parse_deadline(getattr(args, "deadline", None))
+    dry_run = bool(getattr(args, "dry_run", False))
+    single = len(tickets) == 1 and config.batch.parallel <= 1 and not args.all
+    if single and not dry_run and deadline is None:
         return run_one(
             tickets[0], config, restart=args.restart, force=args.force, interactive=interactive
         )
     from exec_auto.batch.runner import run_batch
 
-    return run_batch(tickets, config, restart=args.restart, force=args.force)
+    return run_batch(
+        tickets,
+        config,
+        restart=args.restart,
+        force=args.force,
+        dry_run=dry_run,
+        deadline=deadline,
+    )

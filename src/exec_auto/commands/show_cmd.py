@@ -7,18 +7,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+from exec_auto.commands.housekeeping import finish_interrupted_moves
+
 
 def describe(ref: str, cwd: Path, only: str | None = None) -> dict[str, Any]:
     """The ticket as one JSON-ready object."""
     from exec_auto.formats.registry import format_of, resolve
-    from exec_auto.ticket.progress import peek_progress
+    from exec_auto.ticket.progress import inspect_progress
 
     ticket = resolve(ref, cwd, allow_archived=True, only=only)
     fmt = format_of(ticket)
     loaded = fmt.load(ticket)
     plan = loaded.plan
     cdd = ticket.format == "cdd"
-    progress = peek_progress(ticket.progress_path)
+    # What `run` would make of progress.yaml; a file it cannot use is said so, never shown blank.
+    view = inspect_progress(ticket.progress_path)
+    progress = view.progress
     by_id = {s.step_id: s for s in progress.implementation_steps} if progress else {}
 
     def status(step_id: str, done: bool) -> str:
@@ -40,7 +44,7 @@ def describe(ref: str, cwd: Path, only: str | None = None) -> dict[str, Any]:
             "plan": str(ticket.plan_path if cdd else plan.path),
             "spec": (
                 str(ticket.spec_path)
-                if loaded.status is not None or ticket.spec_path.is_file()
+                if loaded.status is not None or f"{ticket.rel_dir}/spec.yaml" in loaded.files
                 else None
             )
             if cdd
@@ -86,7 +90,9 @@ def describe(ref: str, cwd: Path, only: str | None = None) -> dict[str, Any]:
             "open_issues": len(progress.open_issues()),
         },
         "gates": _gates(ticket.root),
-        "warnings": list(loaded.warnings),
+        "spec_problem": next((d for t, _, d in loaded.problems if t == "spec_unreadable"), None),
+        "progress_problem": view.problem,
+        "warnings": [*loaded.warnings, *filter(None, [view.note(ticket.progress_path)])],
     }
 
 
@@ -104,6 +110,7 @@ def _gates(root: Path) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     """Print the description as JSON or as readable text."""
+    finish_interrupted_moves(Path.cwd())
     data = describe(args.ticket, Path.cwd(), getattr(args, "format", None))
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -125,7 +132,10 @@ def main(args: argparse.Namespace) -> int:
             print(f"         depends on: {', '.join(s['depends_on'])}")
         if s["source"]:
             print(f"         from: {s['source']}")
-    print(f"\nAcceptance criteria ({len(data['acceptance_criteria'])}):")
+    if data["spec_problem"]:
+        print("\nAcceptance criteria: could not be read (spec.yaml is invalid, see below)")
+    else:
+        print(f"\nAcceptance criteria ({len(data['acceptance_criteria'])}):")
     for c in data["criteria_detail"]:
         verify = f"  (verify: {c['verify']})" if c.get("verify") else ""
         print(f"  - {c['text']}{verify}")

@@ -83,6 +83,8 @@ class TestFunction:
     skip_calls: list[tuple[int, str]] = field(default_factory=list)
     early_returns: list[tuple[int, str]] = field(default_factory=list)
     dead_branches: list[tuple[int, str]] = field(default_factory=list)
+    # The function's AST (decorators included): equal when the ticket left the test as it was.
+    fingerprint: str = ""
 
 
 @dataclass
@@ -307,7 +309,7 @@ class _BodyVisitor(ast.NodeVisitor):
 
 
 def _test_function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> TestFunction:
-    test = TestFunction(node.name, qualname, node.lineno)
+    test = TestFunction(node.name, qualname, node.lineno, fingerprint=ast.dump(node))
     for deco in node.decorator_list:
         if is_skip_marker(deco):
             test.skip_markers.append((deco.lineno, "@" + _src(deco)))

@@ -4,15 +4,22 @@ Order of evidence: a `verify:` command (exit 0 = met), then tests the criterion 
 `tests:` or test ids in its text) judged by the final test run, then — when a judging backend is
 configured — the agent's verdict, accepted only if every file it cites exists and every test it
 cites passed. Without evidence a criterion stays `unverified`, never `met` on anyone's word.
+
+Red/green: with the code before the ticket at hand (`evidence.redgreen.BeforeTicket`), a passing
+command or test makes the criterion `met` only when it failed before the ticket; one that already
+passed before is `unverified` ("passes without this ticket's change"), and one that could not be
+run before is `unverified` too. Each result's `proof` says which: red_green, passing or none.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from exec_auto.evidence.model import Proof, SideResult, VerifyEvidence, verdict_of
+from exec_auto.evidence.redgreen import BeforeTicket
 from exec_auto.proc import run
 from exec_auto.ticket.model import Criterion, CriterionProgress, CriterionStatus
 
@@ -28,9 +35,18 @@ def _tail(text: str, n: int = 300) -> str:
     return text if len(text) <= n else "..." + text[-n:]
 
 
-def _by_command(criterion: Criterion, root: Path) -> CriterionProgress:
+RED_GREEN_OFF = "not run against the code before the ticket (evidence.red_green is off)"
+
+
+def _by_command(
+    criterion: Criterion,
+    root: Path,
+    env: Mapping[str, str] | None = None,
+    before: BeforeTicket | None = None,
+) -> CriterionProgress:
     assert criterion.verify is not None
-    result = run(criterion.verify, shell=True, cwd=root, timeout=VERIFY_TIMEOUT)
+    # env: the project's environment (its venv / uv / poetry interpreter first on PATH).
+    result = run(criterion.verify, shell=True, cwd=root, timeout=VERIFY_TIMEOUT, extra_env=env)
     if result.timed_out:
         return CriterionProgress(
             criterion=criterion.text,
@@ -41,7 +57,52 @@ def _by_command(criterion: Criterion, root: Path) -> CriterionProgress:
     evidence = [f"verify command `{criterion.verify}` exited {result.returncode}"]
     if result.output:
         evidence.append(_tail(result.output))
-    return CriterionProgress(criterion=criterion.text, status=status, evidence=evidence)
+    proof: Proof = "none"
+    if status == "met":
+        status, proof, lines = _command_before(criterion, before, result.returncode)
+        evidence = lines + evidence
+    return CriterionProgress(
+        criterion=criterion.text, status=status, evidence=evidence, proof=proof
+    )
+
+
+def _command_before(
+    criterion: Criterion, before: BeforeTicket | None, after_code: int
+) -> tuple[CriterionStatus, Proof, list[str]]:
+    """A passing verify command, judged by how it did on the code before the ticket."""
+    assert criterion.verify is not None
+    if before is None:
+        return "met", "passing", [RED_GREEN_OFF]
+    old = before.verify(criterion.verify)
+    new = SideResult(outcome="passed", detail=f"exited {after_code}")
+    verdict = verdict_of(old, new)
+    before.record.verify.append(
+        VerifyEvidence(
+            criterion=criterion.text,
+            command=criterion.verify,
+            before=old,
+            after=new,
+            verdict=verdict,
+        )
+    )
+    pair = f"before the ticket: {old.describe()}; after: exited {after_code}"
+    shown = f"`{criterion.verify}`"
+    if verdict == "proven":
+        return "met", "red_green", [f"red/green: verify command {shown} — {pair}"]
+    if verdict == "passes_before":
+        return (
+            "unverified",
+            "passing",
+            [
+                f"verify command already succeeds on the code before this ticket ({pair}):"
+                " it proves nothing by itself"
+            ],
+        )
+    return (
+        "unverified",
+        "passing",
+        [f"verify command could not be checked before the ticket: {pair}"],
+    )
 
 
 def _matches(name: str, test_ids: Sequence[str]) -> list[str]:
@@ -56,10 +117,27 @@ def _matches(name: str, test_ids: Sequence[str]) -> list[str]:
     ]
 
 
+def test_names(criterion: Criterion) -> list[str]:
+    """The tests a criterion names (its `tests:` list, else test ids in its text)."""
+    return list(criterion.tests) or TEST_NAME.findall(criterion.text)
+
+
+def node_ids(criterion: Criterion, passed: Sequence[str], failed: Sequence[str]) -> list[str]:
+    """The final run's node ids (parametrisation stripped) of the tests a criterion names."""
+    found: dict[str, None] = {}
+    for name in test_names(criterion):
+        for test_id in _matches(name, [*passed, *failed]):
+            found[test_id.split("[", 1)[0]] = None
+    return list(found)
+
+
 def _by_tests(
-    criterion: Criterion, passed: Sequence[str], failed: Sequence[str]
+    criterion: Criterion,
+    passed: Sequence[str],
+    failed: Sequence[str],
+    before: BeforeTicket | None = None,
 ) -> CriterionProgress | None:
-    names = list(criterion.tests) or TEST_NAME.findall(criterion.text)
+    names = test_names(criterion)
     if not names:
         return None
     ok, bad, missing = [], [], []
@@ -80,7 +158,38 @@ def _by_tests(
         status = "partial" if ok else "unverified"
     else:
         status = "met"
-    return CriterionProgress(criterion=criterion.text, status=status, evidence=evidence)
+    proof: Proof = "none"
+    if status == "met":
+        status, proof, evidence = _tests_before(criterion, passed, before)
+    return CriterionProgress(
+        criterion=criterion.text, status=status, evidence=evidence, proof=proof
+    )
+
+
+def _tests_before(
+    criterion: Criterion, passed: Sequence[str], before: BeforeTicket | None
+) -> tuple[CriterionStatus, Proof, list[str]]:
+    """Passing tests, judged by how they did on the code before the ticket."""
+    ids = node_ids(criterion, passed, ())
+    if before is None:
+        return "met", "passing", [f"test {n} passed" for n in ids] + [RED_GREEN_OFF]
+    lines, verdicts = [], []
+    for node in ids:
+        old = before.test_outcome(node)
+        verdicts.append(verdict_of(old, SideResult(outcome="passed")))
+        lines.append(f"test {node} — before the ticket: {old.describe()}; after: passed")
+    if "proven" in verdicts:
+        return "met", "red_green", ["red/green: " + line for line in lines]
+    if verdicts and all(v == "passes_before" for v in verdicts):
+        return (
+            "unverified",
+            "passing",
+            [
+                *lines,
+                "passes without this ticket's change: the test does not show the ticket did anything",
+            ],
+        )
+    return "unverified", "passing", [*lines, "could not be shown to fail before the ticket"]
 
 
 def check_judgement(
@@ -117,7 +226,11 @@ def check_judgement(
     if claimed in {"met", "partial"} and (problems or not (files or tests)):
         evidence.append("cited evidence missing or unchecked: not accepted")
         claimed = "unverified"
-    return CriterionProgress(criterion=criterion.text, status=claimed, evidence=evidence)
+    # A judge's verdict rests on passing tests and existing files, never on a red/green pair.
+    proof: Proof = "passing" if claimed == "met" else "none"
+    return CriterionProgress(
+        criterion=criterion.text, status=claimed, evidence=evidence, proof=proof
+    )
 
 
 def validate(
@@ -126,15 +239,21 @@ def validate(
     passed_tests: Sequence[str],
     failed_tests: Sequence[str],
     judge: Judge | None = None,
+    env: Mapping[str, str] | None = None,
+    before: BeforeTicket | None = None,
 ) -> list[CriterionProgress]:
-    """Decide every criterion from the strongest evidence available."""
+    """Decide every criterion from the strongest evidence available.
+
+    env: variables that put verify commands inside the project's environment.
+    before: the code before the ticket, for red/green; None when red/green is switched off.
+    """
     results = []
     for criterion in criteria:
         if criterion.verify:
-            results.append(_by_command(criterion, root))
+            results.append(_by_command(criterion, root, env, before))
             continue
-        by_tests = _by_tests(criterion, passed_tests, failed_tests)
-        if by_tests is not None and by_tests.status != "unverified":
+        by_tests = _by_tests(criterion, passed_tests, failed_tests, before)
+        if by_tests is not None and (by_tests.status != "unverified" or by_tests.proof != "none"):
             results.append(by_tests)
             continue
         answer = judge(criterion) if judge is not None else None

@@ -84,6 +84,7 @@ class StepHistory:
         self.run = run
         self.step_ids = tuple(step_ids)
         self.prefix = f"{REF_ROOT}/{safe_name(store.ticket)}/{safe_name(run)}"
+        self._known: dict[str, str] | None = None
 
     def step_ref(self, step_id: str) -> str:
         """The ref of a step of this run."""
@@ -102,12 +103,21 @@ class StepHistory:
     def _set(self, ref: str, commit: str) -> None:
         self.store.git("update-ref", ref, commit)
 
+    def _load(self) -> dict[str, str]:
+        """This run's refs (leaf name -> commit), read once; kept current by this process after."""
+        if self._known is None:
+            self._known = {
+                ref.rsplit("/", 1)[-1]: commit
+                for ref, commit in _refs(self.store, f"{self.prefix}/")
+                if "/attempts/" not in ref
+            }
+        return self._known
+
     def begin(self, start: Snapshot) -> str:
         """The run's base commit: recorded once, kept as it is on every resume."""
-        ref = f"{self.prefix}/base"
-        existing = self._resolve(ref)
-        if existing:
-            return existing
+        known = self._load()
+        if "base" in known:
+            return known["base"]
         head = self.store.root_head()
         head_tree = self._resolve_tree(head) if head else None
         if head and head_tree == start.tree:
@@ -120,7 +130,10 @@ class StepHistory:
                 f"exec-auto: {self.store.ticket} run {self.run} started"
                 + (" (with uncommitted changes)" if head else " (no commit yet)"),
             )
-        self._set(ref, base)
+        if head:
+            self.store.add_boundary(head)
+        self._set(f"{self.prefix}/base", base)
+        known["base"] = base
         return base
 
     def _resolve_tree(self, commit: str) -> str | None:
@@ -129,15 +142,15 @@ class StepHistory:
 
     def parent_of(self, step_id: str) -> str:
         """The commit a step builds on: the nearest earlier recorded step, else the base."""
+        known = self._load()
         earlier = self.step_ids[: self.step_ids.index(step_id)] if step_id in self.step_ids else ()
         for previous in reversed(earlier):
-            commit = self._resolve(self.step_ref(previous))
+            commit = known.get(f"step-{safe_name(previous)}")
             if commit:
                 return commit
-        base = self._resolve(f"{self.prefix}/base")
-        if base is None:
+        if "base" not in known:
             raise HistoryError(f"run {self.run} of {self.store.ticket} has no base ref")
-        return base
+        return known["base"]
 
     def record_step(self, step_id: str, title: str, status: str, end: Snapshot) -> str:
         """Keep a finished step's tree as a commit on its ref (overwriting an interrupted attempt)."""
@@ -147,6 +160,7 @@ class StepHistory:
         )
         commit = self._commit(end.tree, self.parent_of(step_id), message)
         self._set(self.step_ref(step_id), commit)
+        self._load()[f"step-{safe_name(step_id)}"] = commit
         return commit
 
     def record_attempt(self, step_id: str, label: str, snap: Snapshot) -> str:

@@ -8,10 +8,18 @@ the change (the reason is kept). An unauthorised finding leaves the step at best
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from exec_auto.evidence.audit import Auditor
+from exec_auto.evidence.authorise import authorise
 from exec_auto.evidence.finding import IntegrityFinding
+from exec_auto.evidence.vanished import vanished_tests
 from exec_auto.executor.state import ProgressStore
+from exec_auto.gates.base import GateReport
 from exec_auto.ticket.model import Severity, Step, StepProgress, StepStatus
+
+if TYPE_CHECKING:
+    from exec_auto.executor.steps import StepEnv
 
 
 def audit_step(
@@ -89,3 +97,28 @@ def log_integrity(
     if blocking(findings) and status == "completed":
         return "completed_with_warning"
     return status
+
+
+def log_vanished(env: StepEnv, final: GateReport) -> None:
+    """Tests that ran in the baseline and not in the (completed) final run: integrity issues."""
+    progress = env.store.progress
+    baseline = progress.baseline_tests
+    if env.auditor is None or not baseline or not (final.passed_tests or final.failed_tests):
+        return
+    if final.gate_errors or any(k.startswith("timeout:") for k in final.problem_keys):
+        return  # a run that did not complete leaves tests out for its own reasons
+    reported = [f"{i.description}\n{i.details}" for i in progress.issues if i.type == "integrity"]
+    found = vanished_tests(baseline, [*final.passed_tests, *final.failed_tests], reported)
+    plan = "\n".join(f"{s.title}\n{s.body}" for s in env.prompts.plan.steps)
+    for finding in authorise(found, plan):
+        allowed = finding.authorised_by is not None
+        env.store.log_issue(
+            "integrity",
+            finding.summary(),
+            step_id=None,
+            severity="low" if allowed else "high",
+            details=finding.details(),
+            action_taken="Authorised by the plan; logged for review"
+            if allowed
+            else "Logged: find which step stopped it from running and restore it",
+        )

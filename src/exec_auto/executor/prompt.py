@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from exec_auto.agents.base import STEP_MARKER
 from exec_auto.decisions.markers import PROMPT_SECTION as DECISION_PROTOCOL
+from exec_auto.executor.decisions import PROMPT_RULE as DECISIONS_RULE
 from exec_auto.ticket.model import Criterion, Plan, Step, StepProgress
 
 MAX_CONVENTIONS_CHARS = 12_000
 MAX_HISTORY_LINES = 12
 MAX_FEEDBACK_CHARS = 8_000
 
-RULES = """\
+RULES = (
+    """\
 You are an autonomous coding agent executing one step of an implementation plan in this repository.
 Nobody is watching: never wait for input; make reasonable decisions and finish (one fixed way to
 ask for a human decision is described below; use it only when the step truly needs one).
@@ -31,7 +33,11 @@ Weakened checks are detected and reported: the harness audits your diff for dele
 skipped or xfailed tests, removed or loosened asserts, new `# noqa`/`# type: ignore`/
 `# pragma: no cover` comments, and relaxed pytest, coverage, lint, type-check or CI configuration.
 Each one is logged as an integrity issue for the reviewer unless this step's text asks for it.
-Make failing checks pass by fixing the code, never by weakening the check."""
+Make failing checks pass by fixing the code, never by weakening the check.
+
+"""
+    + DECISIONS_RULE
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,12 @@ class PromptContext:
         outline = "\n".join(f"- Step {s.id}: {s.title}" for s in self.plan.steps)
         parts.append(f"## All steps of the plan\n{outline}")
         if self.criteria:
-            crit = "\n".join(f"- {c.text}" for c in self.criteria)
-            parts.append(f"## Acceptance criteria of the ticket\n{crit}")
+            crit = "\n".join(criterion_line(c) for c in self.criteria)
+            parts.append(
+                "## Acceptance criteria of the ticket\n"
+                "Each is checked by the harness: a `verify` command must exit 0, named tests must pass.\n"
+                f"{crit}"
+            )
         if self.conventions.strip():
             text = self.conventions.strip()
             if len(text) > MAX_CONVENTIONS_CHARS:
@@ -66,6 +76,16 @@ class PromptContext:
             parts.append(self.pitfalls.strip())
         parts.append(DECISION_PROTOCOL)
         return "\n\n".join(parts) + "\n\n" + STEP_MARKER + "\n"
+
+
+def criterion_line(criterion: Criterion) -> str:
+    """'- text (verify: `cmd`; tests: test_a, test_b)'."""
+    checks = []
+    if criterion.verify:
+        checks.append(f"verify: `{criterion.verify}`")
+    if criterion.tests:
+        checks.append("tests: " + ", ".join(criterion.tests))
+    return f"- {criterion.text}" + (f" ({'; '.join(checks)})" if checks else "")
 
 
 def history(steps: Sequence[StepProgress], current: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,23 +11,28 @@ from exec_auto.agents.replay import Recorder
 from exec_auto.clock import now_iso
 from exec_auto.config import Config
 from exec_auto.decisions.provider import Autonomous, DecisionProvider, StopRun
-from exec_auto.errors import EXIT_ISSUES, EXIT_OK, Interrupted
+from exec_auto.errors import EXIT_ISSUES, EXIT_OK, ExecAutoError, Interrupted, ProgressError
 from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
+from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.prompt import PromptContext
+from exec_auto.executor.redgreen import start_red_green
 from exec_auto.executor.snapshot import Snapshotter
+from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
-from exec_auto.executor.steps import StepEnv, gate_context, run_step
+from exec_auto.executor.steps import StepEnv, check_git_state, gate_context, run_step
 from exec_auto.executor.ui import RunUI
 from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
+from exec_auto.gitguard import GitGuard
 from exec_auto.insights.lessons import prompt_pitfalls
 from exec_auto.proc import kill_all, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
+from exec_auto.safe_read import CONVENTIONS_LIMIT, read_limited
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
 from exec_auto.ticket.model import (
     FINISHED_STEP_STATUSES,
@@ -37,7 +41,7 @@ from exec_auto.ticket.model import (
     ReadinessRecord,
     Step,
 )
-from exec_auto.ticket.progress import load_progress
+from exec_auto.ticket.progress import load_progress, move_to_backup
 from exec_auto.ticket.resolve import TicketRef
 
 CONVENTION_FILES = ("CLAUDE.md", "AGENTS.md")
@@ -53,18 +57,21 @@ class TicketOutcome:
     ticket: TicketRef
     exit_code: int
     report: Report
-    report_paths: tuple[Path, Path]
+    # report.md, report.json and (unless it could not be written) report.html.
+    report_paths: tuple[Path, ...]
 
 
 def load_conventions(root: Path) -> tuple[str, list[str]]:
     """CLAUDE.md and AGENTS.md concatenated; the names of missing ones."""
     texts, missing = [], []
     for name in CONVENTION_FILES:
-        path = root / name
-        if path.is_file():
-            texts.append(f"### {name}\n{path.read_text(encoding='utf-8', errors='replace')}")
-        else:
+        try:
+            raw = read_limited(root / name, limit=CONVENTIONS_LIMIT, what=name)
+        except (FileNotFoundError, ExecAutoError):
+            # Absent, or a FIFO, device or huge file: the run goes on without it.
             missing.append(name)
+            continue
+        texts.append(f"### {name}\n{raw.decode('utf-8', errors='replace')}")
     return "\n\n".join(texts), missing
 
 
@@ -102,11 +109,17 @@ def _prepare_progress(
     path = ticket.progress_path
     # Formats without a progress file of their own keep it under the exec-auto state dir.
     path.parent.mkdir(parents=True, exist_ok=True)
-    if restart and path.exists():
-        backup = path.with_name(f"progress.yaml.bak-{now_iso().replace(':', '')}")
-        shutil.copy2(path, backup)
+    if restart and (path.exists() or path.is_symlink()):
+        try:
+            # A fresh name every time: two restarts in one second never overwrite a backup.
+            backup = move_to_backup(path, "bak")
+        except OSError as exc:
+            raise ProgressError(
+                f"--restart could not keep a backup: {exc.strerror or exc}",
+                path=path,
+                hint="move the file aside by hand, then rerun",
+            ) from None
         ui.message(f"[AUTO] --restart: previous progress kept as {backup.name}")
-        path.unlink()
     progress, warnings = load_progress(path)
     for warning in warnings:
         ui.message(f"[AUTO] {warning}")
@@ -140,8 +153,10 @@ def run_ticket(
     readiness (the gate's check, made by the caller) is recorded in progress.yaml.
     decisions answers pause points and problems (default: autonomous - park, log, continue).
     """
+    from exec_auto.proc import become_subreaper
     from exec_auto.sandbox.session import open_sandbox
 
+    become_subreaper()
     sandbox, status = open_sandbox(
         ticket.root, ticket.dir, config.sandbox, allow_unsandboxed=allow_unsandboxed
     )
@@ -184,79 +199,101 @@ def _run_ticket(
     loaded = fmt.load(ticket)
     scratch = state_dir(root)
     lock_name = ticket.name if ticket.format == "cdd" else f"{ticket.format}-{ticket.dir.name}"
-    with TicketLock(scratch, lock_name):
-        label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
-        open_steps = sum(1 for s in loaded.plan.steps if not s.done)
-        ui.message(
-            f"[AUTO] Starting autonomous execution of {ticket.name}: {open_steps} steps, "
-            f"{len(loaded.criteria)} acceptance criteria, agent '{agent.name}'{label}"
-        )
-        ui.message(f"[AUTO] {status.line()}")
-        store, fresh = _prepare_progress(ticket, loaded.ticket_type, restart, ui)
-        plan = executable_plan(loaded.plan, store.progress)
-        hooks = FormatHooks(fmt, loaded, store, ui)
-        hooks.announce(len(loaded.plan.steps) - len(plan.steps))
-        for warning in reconcile(store.progress, plan):
-            ui.message(f"[AUTO] {warning}")
-        _record_readiness(store, readiness)
-        attended = decisions is not None and decisions.interactive
-        store.progress.ticket.execution_mode = "interactive" if attended else "autonomous"
-        store.save()
-        if loaded.no_criteria_note and fresh:
-            store.log_issue(
-                "warning",
-                loaded.no_criteria_note,
-                step_id=None,
-                severity="low",
-                action_taken="Continued without criteria",
+    # Checked before anything is written: outputs the run writes later, files it rewrites.
+    check_outputs(config)
+    check_rewritable(root, loaded.rewritten)
+    lock = TicketLock(scratch, lock_name)
+    with lock:
+        with startup_errors():
+            label = " (REPLAY of a recorded session)" if agent.name == "replay" else ""
+            open_steps = sum(1 for s in loaded.plan.steps if not s.done)
+            ui.message(
+                f"[AUTO] Starting autonomous execution of {ticket.name}: {open_steps} steps, "
+                f"{len(loaded.criteria)} acceptance criteria, agent '{agent.name}'{label}"
             )
-        conventions, missing = load_conventions(root)
-        conventions = hooks.conventions(conventions)
-        if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
-            store.log_issue(
-                "warning",
-                "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
-                step_id=None,
-                severity="low",
-                action_taken="Continued",
+            ui.message(f"[AUTO] {status.line()}")
+            store, fresh = _prepare_progress(ticket, loaded.ticket_type, restart, ui)
+            plan = executable_plan(loaded.plan, store.progress)
+            hooks = FormatHooks(fmt, loaded, store, ui)
+            hooks.announce(len(loaded.plan.steps) - len(plan.steps))
+            for warning in reconcile(store.progress, plan):
+                ui.message(f"[AUTO] {warning}")
+            _record_readiness(store, readiness)
+            attended = decisions is not None and decisions.interactive
+            store.progress.ticket.execution_mode = "interactive" if attended else "autonomous"
+            store.save()
+            for kind, severity, text in loaded.problems:
+                store.log_issue(
+                    kind,
+                    text,
+                    step_id=None,
+                    severity=severity,  # type: ignore[arg-type]
+                    action_taken="Ran the plan; the file was left as it is",
+                    once=True,
+                )
+            if loaded.no_criteria_note and fresh:
+                store.log_issue(
+                    "warning",
+                    loaded.no_criteria_note,
+                    step_id=None,
+                    severity="low",
+                    action_taken="Continued without criteria",
+                )
+            conventions, missing = load_conventions(root)
+            conventions = hooks.conventions(conventions)
+            if fresh and "CLAUDE.md" in missing and "AGENTS.md" in missing:
+                store.log_issue(
+                    "warning",
+                    "no CLAUDE.md or AGENTS.md: the agent works without project conventions",
+                    step_id=None,
+                    severity="low",
+                    action_taken="Continued",
+                )
+            # Starting fresh, or resuming a run whose status was edited meanwhile.
+            hooks.started(now_iso())
+            criteria = loaded.criteria
+            gates = gates_factory(config, plan.dependencies)
+            prompt_dir = scratch / "prompts" / ticket.name
+            prompt_dir.mkdir(parents=True, exist_ok=True)
+            env = StepEnv(
+                ticket=ticket.name,
+                root=root,
+                agent=agent,
+                gates=gates,
+                store=store,
+                snapshots=(
+                    snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
+                ),
+                prompts=PromptContext(
+                    ticket.name,
+                    plan,
+                    criteria,
+                    conventions,
+                    pitfalls=prompt_pitfalls(root, ticket.name, config.readiness.history),
+                ),
+                config=config,
+                ui=ui,
+                prompt_dir=prompt_dir,
+                plan_dependencies=plan.dependencies,
+                recorder=Recorder(config.agent.record_file, ticket.name)
+                if config.agent.record_file
+                else None,
+                history=start_history(snapshots, store.progress, plan.steps),
+                sandbox=sandbox,
+                sandbox_status=status,
+                auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
+                guard=GitGuard.start(root, exclude=[ticket.rel_dir]),
+                decisions=decisions or Autonomous(),
             )
-        # Starting fresh, or resuming a run whose status was edited meanwhile.
-        hooks.started(now_iso())
-        criteria = loaded.criteria
-        gates = gates_factory(config, plan.dependencies)
-        prompt_dir = scratch / "prompts" / ticket.name
-        prompt_dir.mkdir(parents=True, exist_ok=True)
-        env = StepEnv(
-            ticket=ticket.name,
-            root=root,
-            agent=agent,
-            gates=gates,
-            store=store,
-            snapshots=(
-                snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
-            ),
-            prompts=PromptContext(
-                ticket.name,
-                plan,
-                criteria,
-                conventions,
-                pitfalls=prompt_pitfalls(root, ticket.name, config.readiness.history),
-            ),
-            config=config,
-            ui=ui,
-            prompt_dir=prompt_dir,
-            plan_dependencies=plan.dependencies,
-            recorder=Recorder(config.agent.record_file, ticket.name)
-            if config.agent.record_file
-            else None,
-            history=start_history(snapshots, store.progress, plan.steps),
-            sandbox=sandbox,
-            sandbox_status=status,
-            auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
-            decisions=decisions or Autonomous(),
-        )
+
+        def check_lock() -> None:
+            for note in lock.refresh():
+                store.log_issue(
+                    "runtime_error", note, step_id=None, severity="low", action_taken="Repaired"
+                )
+
         try:
-            ended = _execute(env, plan.steps, fresh, should_stop, hooks)
+            ended = _execute(env, plan.steps, fresh, should_stop, hooks, check_lock)
             if ended == PARKED:
                 return _parked(ticket, env, agent)
             if ended:
@@ -272,6 +309,8 @@ def _run_ticket(
             ) from None
         finally:
             env.snapshots.close()
+            if env.guard is not None:
+                env.guard.close()
 
 
 def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:
@@ -281,6 +320,22 @@ def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[St
     )
     history.begin(snapshots.take())
     return history
+
+
+def _preflight(env: StepEnv) -> None:
+    """Problems that would fail every step: one clear issue and message each, before step 1."""
+    from exec_auto.gates.preflight import preflight
+
+    for finding in preflight(env.root):
+        env.ui.message(f"[AUTO] Preflight: {finding.description}")
+        env.store.log_issue(
+            finding.type,
+            f"before step 1: {finding.description}",
+            step_id=None,
+            severity=finding.severity,
+            details=finding.details,
+            action_taken="Reported once; the steps run anyway",
+        )
 
 
 def _baseline(env: StepEnv) -> None:
@@ -302,6 +357,7 @@ def _baseline(env: StepEnv) -> None:
         return
     _record_gate(env, "baseline", report)
     env.store.progress.baseline_failures = sorted(report.problem_keys)
+    env.store.progress.baseline_tests = sorted({*report.passed_tests, *report.failed_tests})
     for finding in report.gate_errors:
         env.broken_before.add(finding.description)
         # Preflight: a suite that cannot run before step 1 is one clear issue, named up front.
@@ -332,22 +388,38 @@ def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
         env.store.progress.quality_gates[f"{name}: {result.name}"] = result.line()
 
 
+def _record_base(env: StepEnv, steps: Sequence[Step]) -> None:
+    """Keep the tree before the first step: the code red/green evidence calls "before the ticket"."""
+    progress = env.store.progress
+    untouched = all(env.store.step(s.id).status == "pending" for s in steps)
+    # A resume of a run that kept no base cannot get it back: the tree holds earlier steps' work.
+    if progress.base_tree is None and untouched:
+        progress.base_tree = env.snapshots.take().tree
+        env.store.save()
+
+
 def _execute(
     env: StepEnv,
     steps: Sequence[Step],
     fresh: bool,
     should_stop: Callable[[], str | None] | None = None,
     hooks: FormatHooks | None = None,
+    after_step: Callable[[], None] | None = None,
 ) -> str | None:
-    """Run the unfinished steps; why the run ended early (should_stop, a stop, a park), or None."""
+    """Run the unfinished steps; why the run ended early (should_stop, a stop, a park), or None.
+
+    after_step runs after each step (the lock check: the agent may have deleted it).
+    """
     if hooks is not None:
         steps = hooks.order(steps)
     batched = hooks.parallel_batches(steps, env.config.parallel_tasks) if hooks else {}
     total = len(steps)
     pending = [s for s in steps if env.store.step(s.id).status not in FINISHED_STEP_STATUSES]
+    _record_base(env, steps)
     # A resume keeps the recorded known failures: the tree now holds earlier steps' work, so
     # re-running the baseline would wrongly excuse their failures as pre-existing.
     if env.store.progress.baseline_failures is None and pending:
+        _preflight(env)
         _baseline(env)
     if not fresh and len(pending) < total:
         env.ui.message(f"[AUTO] Resuming: {total - len(pending)} of {total} steps already finished")
@@ -398,6 +470,8 @@ def _execute(
         if hooks is not None:
             hooks.step_changed(step, env.store.step(step.id).status)
         env.ui.step_finished(index, total, env.store.step(step.id))
+        if after_step is not None:
+            after_step()
         if status == "needs_decision":
             # Later steps may depend on the answer: the ticket waits as a whole.
             return PARKED
@@ -430,7 +504,7 @@ def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
         env.store.progress, agent.name, EXIT_ISSUES, _shown(env.store.path, env.root)
     )
     _containment(report, env)
-    return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir))
+    return TicketOutcome(ticket, EXIT_ISSUES, report, write_report(report, ticket.dir, env.root))
 
 
 def _containment(report: Report, env: StepEnv) -> None:
@@ -445,6 +519,8 @@ def _final_gate(env: StepEnv) -> GateReport:
     config = env.config
     if not (config.gates.enabled and config.gates.final_gate):
         return GateReport()
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         final = env.gates.final(gate_context(env, None, ()))
     except Exception as exc:  # the report must still be written
@@ -456,6 +532,8 @@ def _final_gate(env: StepEnv) -> GateReport:
             action_taken="Logged",
         )
         return GateReport()
+    finally:
+        check_git_state(env, None, "the final gate (code the agent wrote)")
     _record_gate(env, "final", final)
     for finding in final.new_findings:
         env.store.log_issue(
@@ -491,12 +569,35 @@ def _finish(
         judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout, env.sandbox)
     if criteria:
         env.ui.message("Validating acceptance criteria")
-    store.progress.acceptance_criteria = validate(
-        criteria, env.root, final.passed_tests, final.failed_tests, judge
-    )
+    log_vanished(env, final)
+    before = start_red_green(env, criteria, final)
+    try:
+        store.progress.acceptance_criteria = validate(
+            criteria,
+            env.root,
+            final.passed_tests,
+            final.failed_tests,
+            judge,
+            _verify_env(env),
+            before,
+        )
+    finally:
+        if before is not None:
+            store.progress.red_green = before.record
+            before.close()
+        store.save()
     if hooks is not None:
         hooks.finished(now_iso(), clean=_exit_code(store.progress) == EXIT_OK, agent=agent.name)
     return _report_and_archive(ticket, env, agent, hooks)
+
+
+def _verify_env(env: StepEnv) -> dict[str, str] | None:
+    """The project's environment for verify commands (None: no verify command to run)."""
+    if not any(c.verify for c in env.prompts.criteria):
+        return None
+    from exec_auto.gates import project_env_vars
+
+    return project_env_vars(env.root, env.config.gates)
 
 
 def _free_attempts(env: StepEnv) -> None:
@@ -528,7 +629,11 @@ def _report_and_archive(
         store.set_run_status(
             "completed" if code == EXIT_OK else "completed_with_issues", completed=True
         )
-        report = build_report(store.progress, agent.name, code, _shown(store.path, env.root))
+        shown = _shown(store.path, env.root)
+        if archived and hooks is not None and not hooks.fmt.uses_state_home:
+            # The report travels with the folder: it names where progress.yaml will be.
+            shown = f"{hooks.fmt.archive_destination(hooks.loaded)}/{store.path.name}"
+        report = build_report(store.progress, agent.name, code, shown)
         _containment(report, env)
         if archived and hooks is not None:
             report.archived_to = hooks.fmt.archive_destination(hooks.loaded)
@@ -537,7 +642,7 @@ def _report_and_archive(
 
     archive = env.config.archive and hooks is not None and hooks.fmt.archives
     report, code = finish_report(archive)
-    paths = write_report(report, ticket.dir)
+    paths = write_report(report, ticket.dir, env.root)
     if not archive or hooks is None:
         return TicketOutcome(ticket, code, report, paths)
     try:
@@ -551,10 +656,8 @@ def _report_and_archive(
             action_taken=f"Left in {ticket.rel_dir}; archive it with `exec-auto archive`",
         )
         report, code = finish_report(False)
-        return TicketOutcome(ticket, code, report, write_report(report, ticket.dir))
+        return TicketOutcome(ticket, code, report, write_report(report, ticket.dir, env.root))
     store.relocate(moved.progress_path)
     env.ui.message(f"[AUTO] Archived ticket to {moved.rel_dir}/")
     _free_attempts(env)
-    return TicketOutcome(
-        moved, code, report, (moved.dir / paths[0].name, moved.dir / paths[1].name)
-    )
+    return TicketOutcome(moved, code, report, tuple(moved.dir / p.name for p in paths))

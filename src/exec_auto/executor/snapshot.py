@@ -150,6 +150,20 @@ class SnapshotStore:
         """Run git on the store and return the result, failed or not."""
         return _git(("--git-dir", str(self.path), *args), self.root)
 
+    def add_boundary(self, commit: str) -> None:
+        """Treat a repository commit as parentless here, so walks (prune) stop at it.
+
+        Step history chains onto the commit a run started from; without this boundary every
+        `git prune` of the store would walk the repository's whole history.
+        """
+        shallow = self.path / "shallow"
+        try:
+            lines = shallow.read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            lines = []
+        if commit not in lines:
+            atomic_write_text(shallow, "".join(f"{c}\n" for c in [*lines, commit]))
+
     def size_bytes(self) -> int:
         """Disk space the store takes."""
         total = 0
@@ -192,7 +206,13 @@ class Snapshotter:
 
     def __init__(self, root: Path, exclude: Sequence[str] = (), ticket: str | None = None):
         self.root = root
-        self.exclude = tuple(exclude)
+        # `git add` refuses an exclude pathspec naming an ignored path ("paths are ignored by one
+        # of your .gitignore files"): a project ignoring specs/ would fail every snapshot. Such a
+        # folder is dropped from the private index after the add instead (its files may still be
+        # tracked, force-added).
+        ignored = {p for p in exclude if _ignored(root, p)}
+        self.exclude = tuple(p for p in exclude if p not in ignored)
+        self._drop = tuple(sorted(ignored))
         self._git_dir = git_dir(root)
         self.store = SnapshotStore(root, ticket or SCRATCH_STORE).ensure()
         # Private index kept for the whole run: its stat cache spares re-hashing unchanged files,
@@ -213,7 +233,11 @@ class Snapshotter:
 
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
+        # Recreated if something removed it mid-run (earlier snapshots are then gone with it).
+        self.store.ensure()
         real_index = self._git_dir / "index"
+        # The agent may have deleted .git/exec-auto since the last snapshot.
+        self._index.parent.mkdir(parents=True, exist_ok=True)
         if not self._index.exists() and real_index.is_file():
             # Starting from the real index reuses its stat cache: only changed files are hashed.
             shutil.copyfile(real_index, self._index)
@@ -221,6 +245,9 @@ class Snapshotter:
         pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
         add = ("add", "-A", "--", *pathspec)
         _checked(_git(add, self.root, env), add, self.root)
+        if self._drop:
+            drop = ("rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *self._drop)
+            _checked(_git(drop, self.root, env), drop, self.root)
         tree = _checked(_git(("write-tree",), self.root, env), ("write-tree",), self.root)
         return Snapshot(tree.strip())
 
@@ -245,6 +272,11 @@ class Snapshotter:
         if before.tree == after.tree:
             return ""
         return self.store.git("diff", "--binary", "--no-renames", before.tree, after.tree)
+
+
+def _ignored(root: Path, path: str) -> bool:
+    """Whether git ignores path in root's work tree."""
+    return _git(("check-ignore", "-q", "--no-index", "--", path), root).returncode == 0
 
 
 def _remove_orphans(scratch: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from exec_auto.clock import now_iso
 from exec_auto.redact import redact
+from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
     FINISHED_STEP_STATUSES,
     Plan,
@@ -77,14 +78,28 @@ class ProgressStore:
         severity: Severity,
         details: str = "",
         action_taken: str | None = None,
+        once: bool = False,
     ) -> ProgressIssue:
-        """Append an issue (secrets redacted) and save."""
+        """Append an issue (secrets redacted, terminal escapes removed) and save.
+
+        With once, an open issue of the same type, step and description is returned instead of
+        logging it again (a resumed run meeting the same start-up problem).
+        """
+        description = clean_text(redact(description, repo_root=self.root))[:500]
+        if once:
+            for known in self.progress.open_issues():
+                if (known.type, known.step_id, known.description) == (
+                    type_,
+                    step_id,
+                    description,
+                ):
+                    return known
         issue = ProgressIssue(
             timestamp=now_iso(),
             type=type_,
             step_id=step_id,
-            description=redact(description, repo_root=self.root)[:500],
-            details=redact(details, repo_root=self.root)[:4000],
+            description=description,
+            details=clean_text(redact(details, repo_root=self.root))[:4000],
             severity=severity,
             action_taken=action_taken,
         )

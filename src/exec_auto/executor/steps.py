@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from exec_auto.decisions.provider import Autonomous, DecisionProvider, Problem, 
 from exec_auto.evidence.audit import Auditor
 from exec_auto.evidence.finding import IntegrityFinding
 from exec_auto.evidence.finding import feedback as integrity_feedback
+from exec_auto.executor.decisions import parse_decisions
 from exec_auto.executor.history import StepHistory
 from exec_auto.executor.integrity import audit_step, blocking, log_integrity
 from exec_auto.executor.pauses import consult_pause, pause_before, with_decisions
@@ -22,13 +24,30 @@ from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.gitguard import GitGuard
+from exec_auto.names import file_name
+from exec_auto.proc import reap_strays
 from exec_auto.redact import redact
+from exec_auto.sandbox.links import split_escaping
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
-from exec_auto.ticket.model import FilesTouched, ProgressIssue, Step, StepProgress, StepStatus
+from exec_auto.ticket.model import (
+    FilesTouched,
+    ProgressIssue,
+    Severity,
+    Step,
+    StepProgress,
+    StepStatus,
+)
 
 AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
 # An agent may ask, be answered at the terminal and ask again; past this the step parks.
 MAX_DECISION_ROUNDS = 3
+# Issue severity and action for each kind of agent event.
+EVENT_LOGGING: dict[str, tuple[Severity, str]] = {
+    "agent_retry": ("low", "Retried the model request"),
+    "agent_loop": ("medium", "Stopped the agent: it repeated the same call"),
+    "sandbox_denied": ("medium", "Refused by the sandbox (kernel); nothing outside was changed"),
+}
 
 
 @dataclass
@@ -58,22 +77,53 @@ class StepEnv:
     auditor: Auditor | None = None
     # Who decides pause points and problems (autonomous unless --interactive).
     decisions: DecisionProvider = field(default_factory=Autonomous)
+    # The second layer: git state and the user's uncommitted work, checked around every call.
+    guard: GitGuard | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
     """Run one agent call (never raises for agent failures) and snapshot around it."""
-    prompt_file = env.prompt_dir / f"{task.kind}-{task.step_id}-{task.attempt}.md"
+    prompt_file = env.prompt_dir / file_name(
+        task.kind, task.step_id, str(task.attempt), suffix=".md"
+    )
+    # The agent may have deleted .git/exec-auto (or part of it) during an earlier call.
+    env.prompt_dir.mkdir(parents=True, exist_ok=True)
     prompt_file.write_text(task.prompt, encoding="utf-8")
     task = replace(task, prompt_file=prompt_file, sandbox=env.sandbox)
     before = env.snapshots.take()
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         result = env.agent.run(task)
     except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
         result = AgentResult("error", error=f"agent crashed: {type(exc).__name__}: {exc}")
+    # Nothing the agent started outlives its call (a sandbox's PID namespace already did this).
+    reap_strays()
+    check_git_state(env, task.step_id, "the agent" if task.kind != "fix" else "a fix attempt")
     after = env.snapshots.take()
     if env.recorder is not None:
         env.recorder.add(task, result, env.snapshots.patch(before, after))
     return result, before, after
+
+
+def check_git_state(env: StepEnv, step_id: str | None, who: str) -> None:
+    """Compare the repository with the last check; log each change (already put back) as an issue."""
+    if env.guard is None:
+        return
+    earlier_work = {
+        path
+        for s in env.store.progress.implementation_steps
+        for path in (*s.files_touched.created, *s.files_touched.modified)
+    }
+    for change in env.guard.check(earlier_work):
+        env.store.log_issue(
+            "git_state_changed",
+            f"{who} changed the repository: {change.what}",
+            step_id=step_id,
+            severity="high",
+            details=change.details,
+            action_taken=change.action,
+        )
 
 
 def _account(record: StepProgress, result: AgentResult) -> None:
@@ -89,6 +139,11 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
             step_id=step.id,
             severity="medium",
             action_taken="Refused by exec-auto's guard; the agent went on",
+        )
+    for event in result.events:
+        severity, action = EVENT_LOGGING[event.kind]
+        env.store.log_issue(
+            event.kind, event.text, step_id=step.id, severity=severity, action_taken=action
         )
     if result.status == "ok":
         return False
@@ -122,7 +177,21 @@ def gate_context(
 def _run_gates(
     env: StepEnv, step: Step, touched: FilesTouched, start: Snapshot
 ) -> GateReport | None:
-    ctx = gate_context(env, step.id, (*touched.all(), *touched.deleted), start.tree)
+    inside, escaping = split_escaping(env.root, touched.all())
+    for rel in escaping:
+        description = f"{rel} is a symlink out of the repository: the gates left it alone"
+        if not any(i.description == description for i in env.store.progress.issues):
+            env.store.log_issue(
+                "symlink_outside",
+                description,
+                step_id=step.id,
+                severity="high",
+                details=f"{rel} -> {os.path.realpath(env.root / rel)}",
+                action_taken="Not formatted, linted or tested; remove the link or point it inside",
+            )
+    ctx = gate_context(env, step.id, (*inside, *touched.deleted), start.tree)
+    if env.guard is not None:
+        env.guard.baseline()
     try:
         return env.gates.after_step(ctx)
     except Exception as exc:  # a crashing gate is logged like any other problem
@@ -134,6 +203,10 @@ def _run_gates(
             action_taken="Gates skipped for this step",
         )
         return None
+    finally:
+        reap_strays()
+        # The tests the gates ran are the agent's code too.
+        check_git_state(env, step.id, "the gates (code the agent wrote)")
 
 
 def _absorb(env: StepEnv, record: StepProgress, report: GateReport) -> None:
@@ -161,6 +234,7 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     store.set_step_status(step.id, "in_progress")
     timeout = env.config.agent.step_timeout
     start: Snapshot | None = None
+    record.decisions = []
     for _ in range(MAX_DECISION_ROUNDS):
         prompt = step_prompt(
             env.prompts, step, store.progress.implementation_steps, resumed=resumed
@@ -178,6 +252,7 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         result, before, after = call_agent(env, task)
         start = start or before
         _account(record, result)
+        record.decisions += parse_decisions(result.summary, "step", env.root)
         agent_failed = _log_agent_problems(env, step, result, "agent")
         store.save()
         request = parse_agent_request(result.summary, step.id)
@@ -373,6 +448,9 @@ def _gates_with_fixes(
         feedback = _feedback(report, integrity)
         if not feedback or (report is not None and any(f.skip_step for f in report.new_findings)):
             break
+        if attempt == 0 and report is not None:
+            # Kept per attempt: the review's timeline shows what each fix attempt changed.
+            record.auto_actions.append(f"Gates after the step: {_summaries(report)}")
         attempt += 1
         fix = AgentTask(
             ticket=env.ticket,
@@ -387,6 +465,7 @@ def _gates_with_fixes(
         store.progress.auto_actions_summary.fix_attempts += 1
         fix_result, _, _ = call_agent(env, fix)
         _account(record, fix_result)
+        record.decisions += parse_decisions(fix_result.summary, f"fix {attempt}", env.root)
         _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
         if report is not None:
             _absorb(env, record, report)
@@ -396,8 +475,9 @@ def _gates_with_fixes(
         report = _run_gates(env, step, touched, start)
         integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
         passed = report is not None and report.passed and not blocking(integrity)
+        detail = f" ({_summaries(report)})" if report is not None else ""
         record.auto_actions.append(
-            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}"
+            f"Fix attempt {attempt}: gates {'passed' if passed else 'still failing'}{detail}"
         )
         store.save()
     if report is not None:
@@ -410,6 +490,10 @@ def _feedback(report: GateReport | None, integrity: list[IntegrityFinding] | Non
     """What a fix attempt is told: the gates' failures, then the checks it must restore."""
     gates = report.feedback() if report is not None and report.blamed_findings else ""
     return "\n\n".join(p for p in (gates, integrity_feedback(integrity or [])) if p)
+
+
+def _summaries(report: GateReport) -> str:
+    return "; ".join(r.summary for r in report.results)
 
 
 def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:

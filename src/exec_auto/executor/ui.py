@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import ProgressIssue, StepProgress
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class PlainUI:
         self.prefix = prefix
 
     def _print(self, text: str) -> None:
-        print(f"{self.prefix}{text}", file=self.stream, flush=True)
+        print(f"{self.prefix}{clean_text(text)}", file=self.stream, flush=True)
 
     def message(self, text: str) -> None:
         """Print a note."""
@@ -124,7 +125,7 @@ class LiveUI(PlainUI):
         )
 
     def _print(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False)
+        self.console.print(clean_text(text), markup=False, highlight=False)
         self.live.update(self._render())
 
     def step_started(self, index: int, total: int, step_id: str, title: str) -> None:

@@ -40,6 +40,11 @@ class LoadedTicket:
     derivation: tuple[str, ...] = field(default_factory=tuple)
     # Format-private values read at load time (Taskmaster: each step's status before the run).
     state: Mapping[str, str] = field(default_factory=dict)
+    # Problems a run logs once before step 1, as (issue type, severity, description): a file the
+    # format could not read but could run without (an invalid spec.yaml).
+    problems: tuple[tuple[str, str, str], ...] = ()
+    # Files (repo-relative) the format's mark_* rewrite: checked writable before step 1.
+    rewritten: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

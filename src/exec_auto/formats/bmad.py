@@ -6,11 +6,12 @@ ticket. Its steps are the top-level tasks of `## Tasks / Subtasks` (`- [ ] Task 
 each with its sub-items; its criteria are the numbered `## Acceptance Criteria` (or the bold
 `**AC1 ...**` blocks some stories use).
 
-Written back as BMAD's dev-story workflow does: `Status:` becomes `in-progress` when the run
-starts and `review` when every task completed cleanly; a completed task and its subtasks are
-ticked `[x]`; `## Dev Agent Record` gets the agent, one completion note per task and the File
-List; `sprint-status.yaml` (beside the stories) moves the story's `development_status` entry the
-same way. Each edit changes only those lines.
+Written back as BMAD's dev-story workflow does: `sprint-status.yaml` (beside the stories) moves
+the story's `development_status` entry to `in-progress` when the run starts; a completed task and
+its subtasks are ticked `[x]`; at the end `## Dev Agent Record` gets the agent, one completion
+note per task and the File List, an existing Change Log one line, and when every task completed
+cleanly the story's `Status:` and its sprint entry become `review`. Each edit changes only those
+lines.
 """
 
 from __future__ import annotations
@@ -146,10 +147,21 @@ class Bmad:
         )
 
     def mark_started(self, ticket: LoadedTicket, now: str) -> list[str]:
-        """Status and sprint-status become in-progress."""
-        return self._set_status(ticket, "in-progress")
+        """As dev-story: sprint-status says in-progress; a v4 story (no sprint file) says InProgress.
 
-    def _set_status(self, ticket: LoadedTicket, value: str) -> list[str]:
+        dev-story leaves the v6 story's own Status alone until the story is done.
+        """
+        path = ticket.ref.location
+        sprint = _sprint_status(path)
+        if sprint is not None:
+            return _sprint_update(sprint, ticket.ref.name, "in-progress")
+        if _is_v4(path):
+            return self._set_status(ticket, "InProgress", story_only=True)
+        return []
+
+    def _set_status(
+        self, ticket: LoadedTicket, value: str, *, story_only: bool = False
+    ) -> list[str]:
         out: list[str] = []
         path = ticket.ref.location
 
@@ -169,7 +181,7 @@ class Bmad:
             lines_of(read_text(path)), md.headings(lines_of(read_text(path)))
         ) is not None and edit_file(path, edit):
             out.append(f"{path.name}: Status {value}")
-        sprint = _sprint_status(path)
+        sprint = None if story_only else _sprint_status(path)
         if sprint is not None:
             out += _sprint_update(sprint, ticket.ref.name, value)
         return out
@@ -201,8 +213,11 @@ class Bmad:
     ) -> list[str]:
         """Fill the Dev Agent Record; Status review when every task completed cleanly."""
         out = _fill_record(ticket.ref.location, summary)
+        out += _change_log(ticket.ref.location, now, summary)
         if clean:
-            out += self._set_status(ticket, "review")
+            out += self._set_status(
+                ticket, "Ready for Review" if _is_v4(ticket.ref.location) else "review"
+            )
         return out
 
     def archive_destination(self, ticket: LoadedTicket) -> str:
@@ -216,6 +231,40 @@ class Bmad:
     def archive(self, ticket: LoadedTicket) -> TicketRef:
         """BMAD keeps stories in place; `done` is set by its code-review workflow."""
         return ticket.ref
+
+
+def _is_v4(path: Path) -> bool:
+    """A v4 story (`docs/stories/N.M.story.md` with a `## Status` section) uses v4's status words."""
+    lines = lines_of(read_text(path))
+    return (
+        not any(_STATUS.match(bare(x)) for x in lines[:40])
+        and _section_bounds(lines, md.headings(lines), "status") is not None
+    )
+
+
+def _change_log(path: Path, now: str, summary: RunSummary) -> list[str]:
+    """One line in an existing `## Change Log` section (the section is never created)."""
+    done = sum(1 for n in summary.notes if n.endswith(": completed"))
+    entry = f"- {now[:10]}: {summary.agent} ran {len(summary.notes)} task(s), {done} completed"
+
+    def edit(text: str) -> str | None:
+        lines = lines_of(text)
+        heads = md.headings(lines)
+        head = next(
+            (h for h in heads if "change log" in h.text.lower() and h.level in (2, 3)), None
+        )
+        if head is None:
+            return text
+        stop = md.section_end(heads, head, len(lines))
+        nl = "\r\n" if "\r\n" in text[:2000] else "\n"
+        last = max((i for i in range(head.line + 1, stop) if bare(lines[i]).strip()), default=None)
+        if last is None:
+            lines[head.line + 1 : stop] = [nl, entry + nl, *([nl] if stop < len(lines) else [])]
+        else:
+            lines[last + 1 : last + 1] = [entry + nl]
+        return "".join(lines)
+
+    return [f"{path.name}: Change Log entry added"] if edit_file(path, edit) else []
 
 
 def _section_bounds(

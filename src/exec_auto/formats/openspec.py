@@ -9,8 +9,9 @@ Archiving follows `openspec archive`: the change's deltas are applied to
 `openspec/specs/<capability>/spec.md` (RENAMED, then REMOVED, MODIFIED, ADDED; a new capability
 gets OpenSpec's skeleton) and the folder moves to `openspec/changes/archive/YYYY-MM-DD-<id>/`.
 Every new spec text is computed before anything is written, and a delta that does not apply
-(MODIFIED of a requirement the spec lacks) refuses the archive with nothing changed. The
-`openspec` CLI is not needed and not called.
+(MODIFIED of a requirement the spec lacks, or dropping its scenarios) or that OpenSpec's own
+validation rejects refuses the archive with nothing changed. The output matches `openspec archive`
+(1.13.2) byte for byte on the tested changes; the `openspec` CLI is not needed and not called.
 """
 
 from __future__ import annotations
@@ -222,6 +223,13 @@ class OpenSpec:
         for spec in sorted(specs_dir.glob("*/spec.md")) if specs_dir.is_dir() else []:
             cap = spec.parent.name
             delta = parse_delta(lines_of(read_text(spec)), cap)
+            problems = validate_delta(delta)
+            if problems:
+                raise FormatError(
+                    "validation failed: " + "; ".join(problems),
+                    path=spec,
+                    hint="fix the delta (as `openspec validate` would ask), then archive",
+                )
             main = ref.root / SPECS / cap / "spec.md"
             current = read_text(main) if main.is_file() else None
             writes.append((main, apply_delta(current, delta, ref.name)))
@@ -396,6 +404,36 @@ def delta_criteria(delta: Delta, rel: str) -> list[Criterion]:
     return out
 
 
+def validate_delta(delta: Delta) -> list[str]:
+    """The errors `openspec archive` validation reports for a delta (it refuses to archive on any)."""
+    problems: list[str] = []
+    for op, reqs in (("ADDED", delta.added), ("MODIFIED", delta.modified)):
+        seen: set[str] = set()
+        for req in reqs:
+            key = _norm(req.name)
+            if key in seen:
+                problems.append(f"{delta.capability}: duplicate requirement in {op}: {req.name!r}")
+            seen.add(key)
+            text = [
+                x
+                for x in req.raw[1 : req.scenarios[0][0] - req.line if req.scenarios else None]
+                if x.strip()
+            ]
+            if not text:
+                problems.append(
+                    f"{delta.capability}: {op} {req.name!r} is missing requirement text"
+                )
+            if not req.scenarios:
+                problems.append(
+                    f"{delta.capability}: {op} {req.name!r} must include at least one scenario"
+                )
+    return problems
+
+
+def _scenario_names(block: Requirement) -> list[str]:
+    return [m.group("name") for m in (_SCENARIO.match(x) for x in block.raw) if m]
+
+
 def _norm(name: str) -> str:
     return " ".join(name.split())
 
@@ -458,6 +496,13 @@ def apply_delta(current: str | None, delta: Delta, change: str) -> str:
             raise FormatError(
                 f"{delta.capability}: MODIFIED requirement {req.name!r} is not in the spec",
                 hint="the change is out of date with openspec/specs; fix the delta, then archive",
+            )
+        lost = [n for n in _scenario_names(by_name[key]) if n not in _scenario_names(req)]
+        if lost:
+            raise FormatError(
+                f"{delta.capability}: MODIFIED requirement {req.name!r} would drop scenario(s) "
+                + ", ".join(repr(n) for n in lost),
+                hint="refresh the change spec from openspec/specs before archiving",
             )
         by_name[key] = req
     for req in delta.added:

@@ -21,7 +21,7 @@ from exec_auto.formats.openspec import OpenSpec
 from exec_auto.formats.speckit import SpecKit
 from exec_auto.formats.taskmaster import Taskmaster
 from exec_auto.repo import find_root
-from exec_auto.ticket.resolve import TicketRef, resolve_ticket
+from exec_auto.ticket.resolve import TicketRef, check_reference, resolve_ticket
 
 FORMATS: tuple[Format, ...] = (Cdd(), SpecKit(), Kiro(), OpenSpec(), Taskmaster(), Bmad())
 NAMES = tuple(f.name for f in FORMATS)
@@ -93,6 +93,8 @@ def resolve(
         get_format(only)
     if not ref:
         raise TicketNotFoundError("empty ticket name", hint="run `exec-auto list` to see tickets")
+    # A name no folder can have (too long, control characters) is refused before any lookup.
+    check_reference(ref)
     formats = [get_format(only)] if only else detected(root)
     candidate_path = Path(ref) if Path(ref).is_absolute() else cwd / ref
     if (

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from exec_auto.config import GatesConfig
     from exec_auto.gates.base import Gates
 
@@ -20,3 +22,12 @@ def make_gates(config: GatesConfig, plan_dependencies: tuple[str, ...] = ()) -> 
     if not config.enabled:
         return NoGates()
     return PythonGates(config, plan_dependencies)
+
+
+def project_env_vars(repo_root: Path, config: GatesConfig) -> dict[str, str]:
+    """Variables that run a shell command (a verify command) inside the project's environment."""
+    from exec_auto.gates.environment import make_environment
+    from exec_auto.gates.tools import DEFAULT_SEED
+
+    env = make_environment(repo_root.resolve(), config.runner)
+    return {**env.activation_env(), "PYTHONHASHSEED": str(getattr(config, "seed", DEFAULT_SEED))}

@@ -166,6 +166,25 @@ class Environment:
                 self._probe = {"executable": None, "modules": {}}
         return self._probe
 
+    def activation_env(self) -> dict[str, str]:
+        """Variables that make a shell command run inside the project's environment.
+
+        The probed interpreter's bin directory first on PATH (and VIRTUAL_ENV when it is a venv),
+        whatever the manager (poetry, uv, pdm, hatch, an in-repo venv), plus the worktree's own
+        sources ahead of a shared editable install. For verify commands and criteria tests.
+        """
+        executable = self.probe().get("executable")
+        out = dict(self.extra_env)
+        if executable:
+            bin_dir = Path(str(executable)).parent
+            out["PATH"] = str(bin_dir) + os.pathsep + os.environ.get("PATH", "")
+            if (bin_dir.parent / "pyvenv.cfg").is_file():
+                out["VIRTUAL_ENV"] = str(bin_dir.parent)
+        if self.import_roots:
+            parts = [*self.import_roots, os.environ.get("PYTHONPATH", "")]
+            out["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
+        return out
+
     def version(self, name: str) -> str:
         """The installed version of a probed module's distribution ('' when unknown)."""
         return str(self.probe().get("versions", {}).get(name, ""))

@@ -156,6 +156,41 @@ def _venv_base(prefix: Path) -> Path | None:
     return None
 
 
+def detect_project_envs(root: Path) -> list[Path]:
+    """The project's environments that live outside it: poetry's and hatch's, asked once, here.
+
+    Asked outside the sandbox (the managers need the real HOME to find them); an in-repo `.venv`
+    needs no asking.
+    """
+    from exec_auto import proc
+
+    found: list[Path] = []
+    markers = {
+        "poetry": (root / "poetry.lock").exists() or "[tool.poetry" in _pyproject_text(root),
+        "hatch": (root / "hatch.toml").exists() or "[tool.hatch.envs" in _pyproject_text(root),
+    }
+    queries = {"poetry": ["poetry", "env", "info", "--path"], "hatch": ["hatch", "env", "find"]}
+    for tool, present in markers.items():
+        if not present or shutil.which(tool) is None:
+            continue
+        answer = proc.run(queries[tool], cwd=root, timeout=60, sandbox=None)
+        for line in answer.stdout.splitlines() if answer.ok else []:
+            path = Path(line.strip())
+            if line.strip() and path.is_dir():
+                found.append(path.resolve())
+    uv_env = os.environ.get("UV_PROJECT_ENVIRONMENT")
+    if uv_env and Path(uv_env).is_dir():
+        found.append(Path(uv_env).resolve())
+    return found
+
+
+def _pyproject_text(root: Path) -> str:
+    try:
+        return (root / "pyproject.toml").read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return ""
+
+
 def environment_paths(root: Path, project_envs: Iterable[Path] = ()) -> list[Path]:
     """Every place the project's and exec-auto's Python (and common tools) live, resolved."""
     paths: list[Path] = []
@@ -176,6 +211,10 @@ def environment_paths(root: Path, project_envs: Iterable[Path] = ()) -> list[Pat
             add(_prefix_of(Path(found)))
     pyenv = os.environ.get("PYENV_ROOT")
     add(Path(pyenv) if pyenv else None)
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        # pyenv's shims run pyenv itself, which needs its whole root (versions, libexec).
+        if entry.endswith(os.path.join(".pyenv", "shims")):
+            add(Path(entry).parent)
     return paths
 
 
@@ -215,6 +254,11 @@ def build_policy(
     ]
     extra = os.environ.get("EXEC_AUTO_SANDBOX_WRITABLE", "")
     writable = [Path(p).resolve() for p in (*config.writable, *extra.split(os.pathsep)) if p]
+    env_set: dict[str, str] = {}
+    for env in project_envs:
+        if env.parent.name == "virtualenvs" and "pypoetry" in env.parts:
+            # `poetry run` inside finds the project's env where it really lives (HOME is private).
+            env_set["POETRY_VIRTUALENVS_PATH"] = str(env.parent)
     return SandboxPolicy(
         root=root,
         home=home,
@@ -225,6 +269,7 @@ def build_policy(
         writable=tuple(writable),
         network=config.network,
         env_allow=tuple(dict.fromkeys((*BASE_ENV_ALLOW, *config.env))),
+        env_set=tuple(sorted(env_set.items())),
     )
 
 
@@ -261,5 +306,6 @@ def open_sandbox(
             )
         return None, status
     run_dir = Path(tempfile.mkdtemp(prefix="exec-auto-sandbox-"))
-    policy = build_policy(root, ticket_dir, config, run_dir, project_envs)
+    envs = [*project_envs, *detect_project_envs(root)]
+    policy = build_policy(root, ticket_dir, config, run_dir, envs)
     return Sandbox(policy, backend, config.tools_network, run_dir), status

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from exec_auto.evidence.model import Proof, RedGreenRecord
 from exec_auto.usage import Usage
 
 StepStatus = Literal[
@@ -107,6 +108,18 @@ class AgentUsage(Usage):
         return AgentUsage(result=result, **(self + usage).model_dump())
 
 
+DecisionKind = Literal["assumption", "deviation"]
+
+
+class AgentDecision(BaseModel):
+    """An assumption or a deviation from the plan the agent reported (for the human to ratify)."""
+
+    kind: DecisionKind
+    text: str
+    # Which call reported it: "step", or "fix 1", "fix 2", ...
+    source: str = "step"
+
+
 class StepProgress(BaseModel):
     """A step's state in progress.yaml."""
 
@@ -122,6 +135,7 @@ class StepProgress(BaseModel):
     agent: AgentUsage = Field(default_factory=AgentUsage)
     # One summary line per gate after the step (e.g. "Black: Formatted 1 file").
     quality_gates: list[str] = Field(default_factory=list)
+    decisions: list[AgentDecision] = Field(default_factory=list)
 
 
 class ProgressIssue(BaseModel):
@@ -144,6 +158,8 @@ class CriterionProgress(BaseModel):
     criterion: str
     status: CriterionStatus = "unverified"
     evidence: list[str] = Field(default_factory=list)
+    # red_green: failed before the ticket, passes after; passing: passes, not shown to fail before.
+    proof: Proof = "none"
 
 
 class TicketProgress(BaseModel):
@@ -208,6 +224,12 @@ class Progress(BaseModel):
     baseline_failures: list[str] | None = None
     readiness: ReadinessRecord | None = None
     decisions: list[Decision] = Field(default_factory=list)
+    # Test ids that ran in the baseline (before step 1): compared with the final run's.
+    baseline_tests: list[str] | None = None
+    # The work tree's snapshot before the first step (the "before" of red/green evidence).
+    base_tree: str | None = None
+    # Tests and verify commands run before and after the ticket (None: not run yet, or switched off).
+    red_green: RedGreenRecord | None = None
 
     def step(self, step_id: str) -> StepProgress | None:
         """The progress record of a step, if any."""

@@ -11,14 +11,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from exec_auto.atomicio import atomic_write_text, fsync_dir
+from exec_auto.atomicio import atomic_write_text, fsync_dir, remove_dead_temp_files
 from exec_auto.clock import now_iso
 from exec_auto.errors import ProgressError
+from exec_auto.safe_read import PROGRESS_LIMIT, read_limited
 from exec_auto.ticket.model import Progress
 from exec_auto.ticket.progress_legacy import normalize_progress
 from exec_auto.ticket.yamlio import YAMLError, describe_parse_error, dump_block, load_rt
@@ -36,12 +38,11 @@ def load_progress(path: Path) -> tuple[Progress | None, list[str]]:
     path = Path(path)
     _remove_stale_temp_files(path)
     try:
-        raw = path.read_bytes()
+        # Not a bad file but an unusable one (unreadable, a FIFO, a device, too large) raises:
+        # starting fresh would overwrite it.
+        raw = read_limited(path, limit=PROGRESS_LIMIT, error=ProgressError, what="progress file")
     except FileNotFoundError:
         return None, []
-    except OSError as exc:
-        # Not a bad file but an unreadable one: starting fresh would overwrite it.
-        raise ProgressError(f"cannot read: {exc.strerror}", path=path) from None
     progress, warnings, problem = _parse(path, raw)
     if problem is not None:
         return None, [_move_aside(path, problem)]
@@ -50,11 +51,46 @@ def load_progress(path: Path) -> tuple[Progress | None, list[str]]:
 
 def peek_progress(path: Path) -> Progress | None:
     """The progress record at path for display, or None; never changes or moves any file."""
+    return inspect_progress(path).progress
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """What is on disk, for display: the record, or why it cannot be used."""
+
+    progress: Progress | None
+    # Why the file cannot be used as progress (None: absent or fine).
+    problem: str | None = None
+    # True when `run` refuses the file (unreadable, not a regular file, too large) rather than
+    # moving it aside.
+    refused: bool = False
+
+    def note(self, path: Path) -> str | None:
+        """What `show`/`list` say about an unusable file, and what `run` will do with it."""
+        if self.problem is None:
+            return None
+        if self.refused:
+            return (
+                f"{path.name} is unusable ({self.problem}); `exec-auto run` refuses to start "
+                "until it is fixed or removed"
+            )
+        return (
+            f"{path.name} is unreadable ({self.problem}); `exec-auto run` will move it aside to "
+            f"{path.name}.corrupt-<time> and start a fresh record (every step pending)"
+        )
+
+
+def inspect_progress(path: Path) -> ProgressView:
+    """The progress file at path as `run` would see it; never changes or moves any file."""
+    path = Path(path)
     try:
-        raw = Path(path).read_bytes()
-    except OSError:
-        return None
-    return _parse(Path(path), raw)[0]
+        raw = read_limited(path, limit=PROGRESS_LIMIT, error=ProgressError, what="progress file")
+    except FileNotFoundError:
+        return ProgressView(None)
+    except ProgressError as exc:
+        return ProgressView(None, exc.message, refused=True)
+    progress, _, problem = _parse(path, raw)
+    return ProgressView(progress, problem)
 
 
 def _parse(path: Path, raw: bytes) -> tuple[Progress | None, list[str], str | None]:
@@ -139,6 +175,7 @@ def save_progress(path: Path, progress: Progress) -> None:
 
 def _remove_stale_temp_files(path: Path) -> None:
     """Delete temp files a killed save left beside path (old ones only: a live save may own a new one)."""
+    remove_dead_temp_files(path.parent)
     cutoff = time.time() - STALE_TEMP_SECONDS
     for temp in path.parent.glob(f".{path.name}.*.tmp"):
         with contextlib.suppress(OSError):
@@ -160,9 +197,19 @@ def _move_aside(path: Path, why: str) -> str:
     return f"{path} could not be read: {why}; moved it to {target} and started a fresh record"
 
 
-def _unused_backup_name(path: Path) -> Path:
-    """Move path to `<name>.corrupt-<timestamp>[-N]`, never replacing an existing file."""
-    stem = f"{path.name}.corrupt-{now_iso().replace(':', '')}"
+def move_to_backup(path: Path, label: str) -> Path:
+    """Move path to `<name>.<label>-<timestamp>[-N]` (a name no other file has); the new path.
+
+    Two backups in the same second get different names; an earlier backup is never replaced.
+    """
+    target = _unused_backup_name(path, label)
+    fsync_dir(path.parent)
+    return target
+
+
+def _unused_backup_name(path: Path, label: str = "corrupt") -> Path:
+    """Move path to `<name>.<label>-<timestamp>[-N]`, never replacing an existing file."""
+    stem = f"{path.name}.{label}-{now_iso().replace(':', '')}"
     for attempt in range(1, 1000):
         target = path.with_name(stem if attempt == 1 else f"{stem}-{attempt}")
         try:

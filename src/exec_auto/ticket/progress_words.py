@@ -68,8 +68,10 @@ _SEVERITY_GROUPS: tuple[tuple[Severity, str], ...] = (
     ("low", "low minor info trivial baixa baixo"),
 )
 _SEVERITY_WORDS = {w: s for s, words in _SEVERITY_GROUPS for w in words.split()}
+# A separator (`step_1`, `Step-2`, `#3`) only after a word: "-2" is not step 2.
 _STEP_ID = re.compile(
-    r"(?:step|passo|etapa|task)?\s*[_#-]?\s*(\d+(?:\.\d+)*)(?=$|[\s:.)_-])", re.IGNORECASE
+    r"(?:(?:step|passo|etapa|task)\s*[_#-]?\s*|#\s*)?(\d+(?:\.\d+)*)(?=$|[\s:.)_-])",
+    re.IGNORECASE,
 )
 
 

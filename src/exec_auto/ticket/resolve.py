@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exec_auto.errors import TicketNotFoundError
+from exec_auto.names import NAME_MAX
 from exec_auto.repo import find_root
 
 TICKETS = Path("specs") / "tickets"
@@ -112,10 +113,48 @@ def ticket_from_path(candidate: Path, root: Path) -> TicketRef | None:
 
 def resolve_ticket(ref: str, cwd: Path, *, allow_archived: bool = False) -> TicketRef:
     """Resolve ref from cwd (any subdirectory of the project); raise TicketNotFoundError with hints."""
-    root = find_root(cwd)
     text = ref.strip().rstrip("/")
     if not text:
         raise TicketNotFoundError("empty ticket name", hint="run `exec-auto list` to see tickets")
+    check_reference(text)
+    root = find_root(cwd)
+    try:
+        return _resolve(text, root, cwd, allow_archived)
+    except OSError as exc:
+        raise TicketNotFoundError(
+            f"cannot look up ticket {_short(text)}: {exc.strerror or exc}",
+            path=root,
+            hint="run `exec-auto list` to see the tickets",
+        ) from None
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def check_reference(text: str) -> None:
+    """Refuse a name no ticket folder can have, before any file-system call."""
+    if "\0" in text or any(ord(c) < 32 for c in text):
+        raise TicketNotFoundError(
+            f"ticket name {_short(text)} contains control characters",
+            hint="run `exec-auto list` to see the tickets",
+        )
+    try:
+        parts = text.encode("utf-8").split(b"/")
+    except UnicodeEncodeError:
+        raise TicketNotFoundError(
+            f"ticket name {_short(text)} is not valid text", hint="run `exec-auto list`"
+        ) from None
+    longest = max(len(part) for part in parts)
+    if longest > NAME_MAX:
+        raise TicketNotFoundError(
+            f"ticket name {_short(text)} is {longest} bytes long; a folder name can have at most "
+            f"{NAME_MAX}",
+            hint="use the ticket's folder name under specs/tickets (`exec-auto list` shows them)",
+        )
+
+
+def _resolve(text: str, root: Path, cwd: Path, allow_archived: bool) -> TicketRef:
     looks_like_path = "/" in text or text.endswith((".md", ".yaml", ".yml")) or text in {".", ".."}
     if looks_like_path:
         candidate = Path(text) if Path(text).is_absolute() else cwd / text

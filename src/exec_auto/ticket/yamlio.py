@@ -52,9 +52,105 @@ def round_trip_yaml(*, allow_duplicate_keys: bool = False) -> YAML:
     return yaml
 
 
+class LimitError(YAMLError):
+    """A document that parses but is unsafe to use: an alias bomb, too deep, or a custom tag."""
+
+
+# A progress document of 50 steps and 200 issues has ~5,000 values; aliases that expand past
+# this are an alias bomb ("billion laughs"), whose every walk costs exponential time.
+MAX_VALUES = 200_000
+MAX_DEPTH = 200
+_DEEP_INDENT = re.compile(f"^ {{{8 * MAX_DEPTH + 1},}}", re.MULTILINE)
+
+
 def load_rt(text: str, *, allow_duplicate_keys: bool = False) -> Any:
-    """Parse text with ruamel's round-trip loader (raises ruamel's YAMLError)."""
-    return round_trip_yaml(allow_duplicate_keys=allow_duplicate_keys).load(text)
+    """Parse text with ruamel's round-trip loader (raises ruamel's YAMLError).
+
+    Documents whose aliases expand to more than MAX_VALUES values, that nest deeper than
+    MAX_DEPTH, or that use a custom tag (`!thing`) raise LimitError: no ticket file needs them,
+    and code walking such a value would hang or misread it.
+    """
+    _check_indentation(text)
+    try:
+        data = round_trip_yaml(allow_duplicate_keys=allow_duplicate_keys).load(text)
+    except RecursionError:
+        raise LimitError(f"the document nests deeper than {MAX_DEPTH} levels") from None
+    check_limits(data)
+    return data
+
+
+def _check_indentation(text: str) -> None:
+    """Refuse nesting too deep to parse, cheaply, before the parser recurses into it."""
+    depth = 0
+    deepest = 0
+    brackets = text.count("[") + text.count("{")
+    for char in text if brackets > 4 * MAX_DEPTH else "":
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    # Brackets inside quoted text count too: the bound is loose, and real files stay far below.
+    if deepest > 4 * MAX_DEPTH or _DEEP_INDENT.search(text):
+        raise LimitError(f"the document nests deeper than {MAX_DEPTH} levels")
+
+
+def check_limits(data: Any) -> None:
+    """Raise LimitError for an alias bomb, a recursive alias, deep nesting or a custom tag.
+
+    An explicit `!!str` is the one tag kept (as the plain string it stands for).
+    """
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        if _tag_name(node) is not None:
+            raise LimitError(f"custom tag {_tag_name(node)} is not supported")
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise LimitError(f"the document nests deeper than {MAX_DEPTH} levels")
+        if id(node) in open_ids:
+            raise LimitError("an alias refers to a value that contains it (a recursive alias)")
+        open_ids.add(id(node))
+        _untag_strings(node)
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_VALUES:
+                raise LimitError(
+                    f"aliases expand the document to more than {MAX_VALUES:,} values "
+                    "(an alias bomb)"
+                )
+        open_ids.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(data, 0)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _untag_strings(node: dict[Any, Any] | list[Any]) -> None:
+    """Replace `!!str` scalars among node's values by plain strings."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        tag = getattr(getattr(value, "tag", None), "value", None)
+        if tag == _STR_TAG and hasattr(value, "value"):
+            node[key] = str(value.value)
+
+
+def _tag_name(node: Any) -> str | None:
+    """The explicit tag on a loaded value (`!thing`, `!!python/name:x`), None for plain ones."""
+    value = getattr(getattr(node, "tag", None), "value", None)
+    if not value or (value == _STR_TAG and not isinstance(node, dict | list)):
+        return None
+    return str(value).replace("tag:yaml.org,2002:", "!!")
 
 
 def describe_parse_error(exc: YAMLError, text: str) -> ParseProblem:
@@ -82,6 +178,12 @@ def describe_parse_error(exc: YAMLError, text: str) -> ParseProblem:
 
 
 def _hint_for(problem: str) -> str:
+    if "alias" in problem and ("bomb" in problem or "recursive" in problem):
+        return "write the values out: anchors (&name) and aliases (*name) may not expand this far"
+    if "custom tag" in problem:
+        return "ticket files hold plain YAML values; drop the `!tag` (quote the value if needed)"
+    if "nests deeper" in problem:
+        return "flatten the structure; no ticket file needs such nesting"
     if "'\\t'" in problem or "tab" in problem.lower():
         return "indent with spaces: YAML does not allow tab characters for indentation"
     if "mapping values are not allowed" in problem:

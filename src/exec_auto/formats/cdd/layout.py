@@ -37,13 +37,35 @@ class Cdd:
         return ticket_from_path(path, root)
 
     def load(self, ref: TicketRef) -> LoadedTicket:
-        """plan.md (steps) and spec.yaml (criteria, type, status) when present."""
+        """plan.md (steps) and spec.yaml (criteria, type, status) when present.
+
+        An unreadable spec.yaml does not stop the ticket: its plan runs, the spec is left as it
+        is, and the run logs that the criteria and status could not be read (one rule, shared by
+        `show` and `run`: `executor.startup.read_spec`).
+        """
+        from exec_auto.executor.startup import read_spec, spec_issue
         from exec_auto.formats.cdd.plan import load_plan
-        from exec_auto.formats.cdd.spec import load_spec
 
         plan = load_plan(ref.plan_path)
-        spec = load_spec(ref.spec_path) if ref.spec_path.is_file() else None
-        files = [f"{ref.rel_dir}/plan.md"] + ([f"{ref.rel_dir}/spec.yaml"] if spec else [])
+        state = read_spec(ref)
+        spec = state.spec
+        files = [f"{ref.rel_dir}/plan.md"] + ([f"{ref.rel_dir}/spec.yaml"] if state.present else [])
+        warnings = list(spec.warnings) if spec else []
+        problems: list[tuple[str, str, str]] = []
+        if not state.present:
+            warnings.append("spec.yaml not found: no acceptance criteria")
+        elif (issue := spec_issue(state)) is not None:
+            unreadable = state.problem is not None
+            warnings.append(
+                f"{issue}; `exec-auto run` runs the plan and leaves spec.yaml as it is"
+                if unreadable
+                else f"{issue}; `exec-auto run` uses the first value and will not record status"
+            )
+            problems.append(
+                ("spec_unreadable", "medium", issue)
+                if unreadable
+                else ("spec_not_updated", "low", issue)
+            )
         return LoadedTicket(
             ref=ref,
             format=self.name,
@@ -53,16 +75,16 @@ class Cdd:
             ticket_type=spec.ticket_type if spec else None,
             status=(spec.status if spec else None),
             files=tuple(files),
-            warnings=tuple(spec.warnings)
-            if spec
-            else ("spec.yaml not found: no acceptance criteria",),
+            warnings=tuple(warnings),
             no_criteria_note=None
-            if spec
+            if state.present
             else "spec.yaml not found: no acceptance criteria to validate",
             derivation=(
                 "steps: plan.md's implementation section (Step N headings, numbered items or phases)",
                 "criteria: spec.yaml acceptance_criteria",
             ),
+            problems=tuple(problems),
+            rewritten=(f"{ref.rel_dir}/spec.yaml",) if state.writable else (),
         )
 
     def mark_started(self, ticket: LoadedTicket, now: str) -> list[str]:
@@ -70,7 +92,7 @@ class Cdd:
         from exec_auto.formats.cdd.spec import set_spec_status
 
         ref = ticket.ref
-        if not ref.spec_path.is_file() or ticket.status == "in_progress":
+        if not ticket.rewritten or ticket.status == "in_progress":
             return []
         set_spec_status(ref.spec_path, "in_progress", now)
         return ['Updating spec.yaml status to "in_progress"']
@@ -85,8 +107,9 @@ class Cdd:
         """spec.yaml's status becomes completed."""
         from exec_auto.formats.cdd.spec import set_spec_status
 
-        if not ticket.ref.spec_path.is_file():
-            return []
+        if not ticket.rewritten:
+            return []  # no spec, or one the run could not read: left as it is
+        # Raises when the agent broke spec.yaml meanwhile: logged, and the report still comes.
         set_spec_status(ticket.ref.spec_path, "completed", now)
         return ['Updating spec.yaml status to "completed"']
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import SpecError
+from exec_auto.safe_read import SPEC_LIMIT, read_limited
 from exec_auto.ticket.model import SPEC_STATUSES, Criterion
 from exec_auto.ticket.yamledit import YAMLEditError, update_mapping
 from exec_auto.ticket.yamlio import YAMLError, describe_parse_error, load_rt
@@ -78,6 +79,9 @@ class Spec:
     implementation_started: str | None = None
     implementation_completed: str | None = None
     archived_at: str | None = None
+    # Why exec-auto will not record a status in this file (None: it will). A file with a
+    # duplicate key is read with the first value, but which copy to edit is ambiguous.
+    not_writable: str | None = None
 
 
 class SpecParseError(SpecError):
@@ -104,6 +108,7 @@ def load_spec(path: Path) -> Spec:
     path = Path(path)
     text, _, _ = _read(path)
     warnings: list[str] = []
+    not_writable: str | None = None
     try:
         data = load_rt(text)
     except YAMLError as exc:
@@ -111,6 +116,7 @@ def load_spec(path: Path) -> Spec:
             raise _parse_error(path, text, exc) from None
         problem = describe_parse_error(exc, text)
         warnings.append(f"line {problem.line}: {problem.problem}; the first value is used")
+        not_writable = f"line {problem.line}: {problem.problem}"
         try:
             data = load_rt(text, allow_duplicate_keys=True)
         except YAMLError as again:
@@ -139,6 +145,7 @@ def load_spec(path: Path) -> Spec:
         implementation_started=_text(stamps.get("implementation_started")) or None,
         implementation_completed=_text(stamps.get("implementation_completed")) or None,
         archived_at=_text(stamps.get("archived_at")) or None,
+        not_writable=not_writable,
     )
 
 
@@ -173,7 +180,15 @@ def set_spec_status(path: Path, status: str, now: str) -> None:
             hint=f"set `status: {status}` under `ticket:` by hand",
         ) from None
     if new_text != text:
-        atomic_write_text(path, bom + new_text.replace("\n", newline))
+        try:
+            atomic_write_text(path, bom + new_text.replace("\n", newline))
+        except OSError as exc:
+            raise SpecError(
+                f"cannot record status {status!r}: {exc.strerror or exc}",
+                path=path,
+                hint="make spec.yaml and its folder writable (an immutable file: `chattr -i`), "
+                "and check the disk is not full",
+            ) from None
 
 
 def _status_holder(root: Mapping[Any, Any]) -> tuple[str, ...]:
@@ -191,13 +206,11 @@ def _status_holder(root: Mapping[Any, Any]) -> tuple[str, ...]:
 def _read(path: Path) -> tuple[str, str, str]:
     """The text with '\\n' line ends, the file's own line end, and its byte-order mark if any."""
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, limit=SPEC_LIMIT, error=SpecError, what="spec")
     except FileNotFoundError:
         raise SpecError(
             "spec.yaml not found", path=path, hint="create it from a ticket template"
         ) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", path=path) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

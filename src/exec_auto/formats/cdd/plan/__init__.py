@@ -14,8 +14,9 @@ from pathlib import Path
 from exec_auto.errors import PlanError
 from exec_auto.formats.cdd.plan.blocks import Document, parse_document
 from exec_auto.formats.cdd.plan.deps import find_dependencies
-from exec_auto.formats.cdd.plan.steps import find_steps
+from exec_auto.formats.cdd.plan.steps import AmbiguousNumbering, find_steps
 from exec_auto.formats.cdd.plan.text import is_overview, plain, plan_title
+from exec_auto.safe_read import PLAN_LIMIT, read_limited
 from exec_auto.ticket.model import Plan, Step
 
 OVERVIEW_LIMIT = 2000
@@ -33,7 +34,15 @@ def normalise(text: str) -> str:
 def parse_plan(text: str, path: Path | None = None) -> Plan:
     """Parse plan.md text; raise PlanError listing the headings when no steps are recognisable."""
     doc = parse_document(normalise(text))
-    found = find_steps(doc)
+    try:
+        found = find_steps(doc)
+    except AmbiguousNumbering as exc:
+        raise PlanError(
+            str(exc),
+            path=path,
+            hint="number the steps uniquely (1..N), or put each restarting run under its own "
+            "'### Phase N: ...' heading",
+        ) from None
     if not found:
         raise PlanError(_no_steps_message(doc), path=path, hint=_HINT)
     steps = tuple(
@@ -57,22 +66,12 @@ def parse_plan(text: str, path: Path | None = None) -> Plan:
 def load_plan(path: Path) -> Plan:
     """Read and parse a plan file (UTF-8, BOM and CRLF tolerated)."""
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, limit=PLAN_LIMIT, error=PlanError, what="plan")
     except FileNotFoundError:
         raise PlanError(
             "plan.md not found",
             path=path,
             hint="write the plan first (/plan), or check the ticket name",
-        ) from None
-    except IsADirectoryError:
-        raise PlanError(
-            "is a directory, not a plan file", path=path, hint="pass the plan.md inside it"
-        ) from None
-    except OSError as error:
-        raise PlanError(
-            f"cannot read plan: {error.strerror or error}",
-            path=path,
-            hint="check the file's permissions",
         ) from None
     try:
         text = raw.decode("utf-8-sig")

@@ -55,6 +55,20 @@ class Found:
 class _Candidate:
     steps: list[Found]
     clean: bool
+    # A same-level step that restarts the numbering and is never followed by the chain again
+    # (Step 1, 2, 1, 2): which steps are meant cannot be told, so choosing this candidate fails.
+    restart: Found | None = None
+
+
+class AmbiguousNumbering(ValueError):
+    """The chosen steps restart their numbering with nothing to explain it."""
+
+    def __init__(self, restart: Found, previous: Found):
+        super().__init__(
+            f"the step numbering restarts at line {restart.line + 1} (step {restart.number} "
+            f"after step {previous.number}) and never continues, so the steps from there on "
+            f"would silently become part of step {previous.number}"
+        )
 
 
 def find_steps(doc: Document) -> list[Found]:
@@ -86,7 +100,11 @@ def find_steps(doc: Document) -> list[Found]:
 def _best(candidates: list[_Candidate]) -> list[Found]:
     if not candidates:
         return []
-    return max(candidates, key=lambda c: (c.clean, len(c.steps), -c.steps[0].line)).steps
+    best = max(candidates, key=lambda c: (c.clean, len(c.steps), -c.steps[0].line))
+    if best.restart is not None:
+        previous = max((s for s in best.steps if s.line < best.restart.line), key=lambda s: s.line)
+        raise AmbiguousNumbering(best.restart, previous)
+    return best.steps
 
 
 def _section_end(doc: Document, heading: Heading) -> int:
@@ -275,7 +293,9 @@ def _candidate(doc: Document, steps: list[Found], region_end: int) -> _Candidate
     if not steps:
         return None
     located = {s.line for s in steps}
-    steps, clean = _assign_ids(steps)
+    chosen, clean = _assign_ids(steps)
+    restart = _unresumed_restart(steps, chosen)
+    steps = chosen
     # Step headings dropped from a restarting numbering stay inside the step they follow.
     absorbed = located - {s.line for s in steps}
     heading_lines = [h.line for h in doc.headings]
@@ -294,7 +314,23 @@ def _candidate(doc: Document, steps: list[Found], region_end: int) -> _Candidate
         ):
             end -= 1
         ended.append(replace(step, end=end))
-    return _Candidate(ended, clean)
+    return _Candidate(ended, clean, restart)
+
+
+def _unresumed_restart(located: list[Found], chosen: list[Found]) -> Found | None:
+    """The first dropped step after the last chosen one, at the chosen steps' own level."""
+    if len(chosen) == len(located):
+        return None
+    last = chosen[-1]
+    kept = {s.line for s in chosen}
+    return next(
+        (
+            s
+            for s in located
+            if s.line > last.line and s.line not in kept and s.stop_level == last.stop_level
+        ),
+        None,
+    )
 
 
 def _key(number: str) -> tuple[int, ...]:

@@ -1,0 +1,88 @@
+"""The executor's side of red/green evidence: which tests to run before the ticket, and where.
+
+After the final gate, the tests the criteria name and the tests the ticket added are run once more
+on the code before the ticket (`evidence.redgreen.BeforeTicket`), with the interpreter of the
+project's environment the gates use. The scratch checkout stays open while the criteria are
+validated (verify commands run there too) and is removed afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exec_auto.evidence.audit import read_blob
+from exec_auto.evidence.redgreen import BeforeTicket, added_tests, evidence_for
+from exec_auto.evidence.testcode import parse_module
+from exec_auto.executor.criteria import node_ids
+from exec_auto.executor.steps import StepEnv
+from exec_auto.gates.base import GateReport
+from exec_auto.gates.environment import Environment, make_environment
+from exec_auto.ticket.model import Criterion
+
+
+def _environment(env: StepEnv) -> Environment:
+    """The gates' environment when they expose one, else the same detection they use."""
+    lookup = getattr(env.gates, "environment", None)
+    if callable(lookup):
+        found = lookup(env.root)
+        if isinstance(found, Environment):
+            return found
+    return make_environment(env.root, env.config.gates.runner)
+
+
+def _interpreter(environment: Environment) -> str:
+    # The resolved interpreter, not `poetry run`: a manager started in the scratch directory
+    # would build a new, empty environment there.
+    executable = environment.probe().get("executable")
+    return str(executable) if executable else environment.python[-1]
+
+
+def _step_of(env: StepEnv, node_id: str) -> str:
+    """The first step whose recorded tree has the test (the first step touching its file else)."""
+    path, _, qualname = node_id.partition("::")
+    touching = [
+        s.step_id
+        for s in env.store.progress.implementation_steps
+        if path in s.files_touched.created or path in s.files_touched.modified
+    ]
+    if env.history is not None:
+        store = env.snapshots.store
+        for step_id in touching:
+            tree = store.try_git(
+                "rev-parse", "-q", "--verify", f"{env.history.step_ref(step_id)}^{{tree}}"
+            )
+            text = read_blob(store, tree.stdout.strip(), path) if tree.ok else None
+            if text is not None and qualname in parse_module(text).tests:
+                return f"added in step {step_id}"
+    return f"added in step {touching[0]}" if touching else "added by the ticket"
+
+
+def start_red_green(
+    env: StepEnv, criteria: Sequence[Criterion], final: GateReport
+) -> BeforeTicket | None:
+    """Check out the code before the ticket and run the wanted tests there; None when switched off."""
+    if not env.config.evidence.red_green:
+        return None
+    progress = env.store.progress
+    store = env.snapshots.store
+    base, final_tree = progress.base_tree, env.snapshots.take().tree
+    environment = _environment(env)
+    before = BeforeTicket(
+        store,
+        base,
+        final_tree,
+        _interpreter(environment),
+        environment.extra_env,
+        env.config.gates.gate_timeout,
+    )
+    wanted: dict[str, str] = {}
+    for number, criterion in enumerate(criteria, 1):
+        if criterion.verify:
+            continue
+        for node in node_ids(criterion, final.passed_tests, final.failed_tests):
+            wanted.setdefault(node, f"criterion {number}: {criterion.text[:100]}")
+    if base is not None and before.unavailable is None:
+        for node in added_tests(store, base, final_tree):
+            wanted.setdefault(node, _step_of(env, node))
+    before.record.tests = evidence_for(before, wanted, final.passed_tests, final.failed_tests)
+    return before

@@ -1,0 +1,356 @@
+"""The second layer, for every backend (sandboxed or not): the user's git state and files survive.
+
+Before and after each agent call and gate run, `GitGuard.check` compares HEAD, the branch, the
+index, the stash list, `.git/config` and `.git/hooks` with what they were, and the user's files
+that were uncommitted or untracked when the run started with their start contents. What changed
+is put back - config, hooks, the branch (agent commits are kept on a private ref and reported
+with their ids and files; their changes stay in the work tree as the step's work), the index, and
+every user file the agent deleted or reverted (`git reset --hard`, `clean -fdx`, `stash`,
+`checkout`) - and reported as one high-severity finding per change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exec_auto.proc import ProcResult, run
+
+# A user file larger than this is only hashed: a loss is reported but cannot be undone.
+MAX_SAVED_FILE_BYTES = 64 * 1024 * 1024
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+def _git(root: Path, *args: str) -> ProcResult:
+    # Never inside a sandbox, never running hooks: this is exec-auto's own bookkeeping.
+    return run(
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=root,
+        extra_env=_GIT_ENV,
+        timeout=120,
+        sandbox=None,
+    )
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _blob_id(data: bytes, like: str | None) -> str:
+    """git's object id for a blob with this content (sha1, or sha256 in a sha256 repository)."""
+    header = f"blob {len(data)}\0".encode()
+    algo = hashlib.sha256 if like is not None and len(like) == 64 else hashlib.sha1
+    return algo(header + data).hexdigest()
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class GitState:
+    """What the guard compares: refs, index, stash, config and hooks, as comparable values."""
+
+    head: str | None
+    branch: str | None
+    index: str
+    stash: tuple[str, ...]
+    config: str | None
+    hooks: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing about the repository that changed behind exec-auto's back, and what was done."""
+
+    what: str
+    details: str
+    action: str
+
+
+@dataclass
+class GitGuard:
+    """Snapshots the repository's git state and the user's uncommitted work; restores and reports."""
+
+    root: Path
+    git_dir: Path
+    # Repo-relative paths exec-auto itself writes (the ticket folder): never the user's files.
+    exclude: tuple[str, ...] = ()
+    _state: GitState | None = None
+    _index_copy: bytes | None = None
+    _config_copy: bytes | None = None
+    _hooks_copy: dict[str, bytes] = field(default_factory=dict)
+    # path -> (start digest, saved copy or None when too big, mode, digest of its HEAD version)
+    _user_files: dict[str, tuple[str, Path | None, int, str | None]] = field(default_factory=dict)
+    _backup: Path | None = None
+
+    @classmethod
+    def start(cls, root: Path, exclude: Iterable[str] = ()) -> GitGuard | None:
+        """Take the start snapshot; None when root is not a git work tree."""
+        found = _git(root, "rev-parse", "--path-format=absolute", "--git-dir")
+        if not found.ok:
+            return None
+        guard = cls(root.resolve(), Path(found.stdout.strip()), tuple(exclude))
+        guard._state = guard.capture()
+        guard._save_git_files()
+        guard._save_user_files()
+        return guard
+
+    def baseline(self) -> None:
+        """Take the current git state as the one to keep (exec-auto's own commits between calls).
+
+        The user's files keep their start-of-run snapshot.
+        """
+        self._state = self.capture()
+        self._hooks_copy = {}
+        self._save_git_files()
+
+    def close(self) -> None:
+        """Remove the saved copies of the user's files."""
+        if self._backup is not None:
+            shutil.rmtree(self._backup, ignore_errors=True)
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def capture(self) -> GitState:
+        """The repository's git state now."""
+        head = _git(self.root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+        branch = _git(self.root, "symbolic-ref", "-q", "HEAD")
+        index = _git(self.root, "ls-files", "-s", "-z")
+        stash = _git(self.root, "log", "-g", "--format=%H", "refs/stash", "--")
+        hooks_dir = self.git_dir / "hooks"
+        hooks = []
+        if hooks_dir.is_dir():
+            for path in sorted(hooks_dir.iterdir()):
+                data = _read(path)
+                if data is not None and not path.name.endswith(".sample"):
+                    hooks.append((path.name, _digest(data)))
+        config = _read(self.git_dir / "config")
+        return GitState(
+            head=head.stdout.strip() if head.ok else None,
+            branch=branch.stdout.strip() if branch.ok else None,
+            index=_digest(index.stdout.encode()),
+            stash=tuple(stash.stdout.split()) if stash.ok else (),
+            config=_digest(config) if config is not None else None,
+            hooks=tuple(hooks),
+        )
+
+    def _save_git_files(self) -> None:
+        self._index_copy = _read(self.git_dir / "index")
+        self._config_copy = _read(self.git_dir / "config")
+        hooks_dir = self.git_dir / "hooks"
+        if hooks_dir.is_dir():
+            for path in hooks_dir.iterdir():
+                data = _read(path) if path.is_file() else None
+                if data is not None and not path.name.endswith(".sample"):
+                    self._hooks_copy[path.name] = data
+
+    def _excluded(self, rel: str) -> bool:
+        return any(rel == e or rel.startswith(e.rstrip("/") + "/") for e in self.exclude)
+
+    def _save_user_files(self) -> None:
+        """Copy every uncommitted (staged, modified) and untracked file, so a loss can be undone."""
+        status = _git(self.root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+        if not status.ok:
+            return
+        entries = status.stdout.split("\0")
+        paths: list[str] = []
+        skip = False
+        for entry in entries:
+            if skip:
+                skip = False
+                continue
+            if len(entry) < 4:
+                continue
+            code, rel = entry[:2], entry[3:]
+            if code[0] in "RC":
+                skip = True  # the next entry is the rename's source
+            if "D" in code or self._excluded(rel):
+                continue
+            paths.append(rel)
+        if not paths:
+            return
+        self._backup = Path(tempfile.mkdtemp(prefix="exec-auto-userfiles-"))
+        for n, rel in enumerate(paths):
+            path = self.root / rel
+            if path.is_symlink() or not path.is_file():
+                continue
+            size = path.stat().st_size
+            data = path.read_bytes() if size <= MAX_SAVED_FILE_BYTES else None
+            digest = _digest(data) if data is not None else f"size:{size}"
+            copy = None
+            if data is not None:
+                copy = self._backup / f"{n}"
+                copy.write_bytes(data)
+            committed = _git(self.root, "rev-parse", "-q", "--verify", f"HEAD:{rel}")
+            head = committed.stdout.strip() if committed.ok else None
+            self._user_files[rel] = (digest, copy, path.stat().st_mode & 0o777, head)
+
+    # -- the check -------------------------------------------------------------------------
+
+    def check(self, agent_work: Iterable[str] = ()) -> list[Change]:
+        """Compare with the last snapshot, put back what must not change, report every change.
+
+        agent_work: paths the agent itself created or changed in earlier steps (not the user's).
+        """
+        assert self._state is not None, "check() before start()"
+        before, now = self._state, self.capture()
+        changes: list[Change] = []
+        if now.branch != before.branch:
+            changes.append(self._restore_branch(before, now))
+            now = self.capture()
+        if now.head != before.head:
+            changes.append(self._restore_head(before, now))
+            now = self.capture()
+        if now.index != before.index:
+            changes.append(self._restore_index())
+        if now.stash != before.stash:
+            added = [s[:12] for s in now.stash if s not in before.stash]
+            gone = [s[:12] for s in before.stash if s not in now.stash]
+            changes.append(
+                Change(
+                    "the stash list changed",
+                    f"new entries: {', '.join(added) or 'none'}; dropped: {', '.join(gone) or 'none'}",
+                    "Left as it is (nothing in a stash is lost); the stashed files are restored below",
+                )
+            )
+        if now.config != before.config:
+            changes.append(self._restore_config())
+        if now.hooks != before.hooks:
+            changes.append(self._restore_hooks(before, now))
+        lost = self._restore_user_files(set(agent_work))
+        if lost:
+            changes.append(lost)
+        self._state = self.capture()
+        return changes
+
+    def _restore_branch(self, before: GitState, now: GitState) -> Change:
+        what = f"HEAD moved from {before.branch or 'a detached HEAD'} to {now.branch or 'a detached HEAD'}"
+        if before.branch is not None:
+            done = _git(self.root, "symbolic-ref", "HEAD", before.branch)
+            action = (
+                "HEAD put back on " + before.branch
+                if done.ok
+                else f"Could not restore: {done.output[:200]}"
+            )
+        else:
+            done = _git(self.root, "update-ref", "--no-deref", "HEAD", before.head or "")
+            action = (
+                "Detached HEAD put back" if done.ok else f"Could not restore: {done.output[:200]}"
+            )
+        return Change(what, f"branch before: {before.branch}, after: {now.branch}", action)
+
+    def _restore_head(self, before: GitState, now: GitState) -> Change:
+        """The agent committed (or reset): keep its commits on a private ref, move the branch back."""
+        old, new = before.head, now.head
+        commits = _git(
+            self.root, "log", "--format=%h %s", "--name-only", f"{old}..{new}" if old else str(new)
+        )
+        listed = commits.stdout.strip() if commits.ok and new else ""
+        ref = f"refs/exec-auto/agent-commits/{(new or 'none')[:12]}"
+        if new:
+            _git(self.root, "update-ref", ref, new)
+        target = before.branch or "HEAD"
+        done = (
+            _git(self.root, "update-ref", target, old, new or "")
+            if old
+            else _git(self.root, "update-ref", "-d", target)
+        )
+        kept = f"; the agent's commits are kept on {ref}" if new else ""
+        action = (
+            f"Branch moved back to {(old or 'its unborn state')[:12]}, the changes stay in the work "
+            f"tree as the step's work{kept}"
+            if done.ok
+            else f"Could not move the branch back: {done.output[:200]}"
+        )
+        what = f"HEAD changed from {(old or 'nothing')[:12]} to {(new or 'nothing')[:12]}"
+        details = (
+            f"commits by the agent (id, subject, files):\n{listed}" if listed else "HEAD was reset"
+        )
+        return Change(what, details, action)
+
+    def _restore_index(self) -> Change:
+        if self._index_copy is None:
+            return Change(
+                "the index changed", "", "Left as it is (there was no index at the start)"
+            )
+        target = self.git_dir / "index"
+        target.write_bytes(self._index_copy)
+        return Change(
+            "the index (staged changes) changed", "", "Index restored from the start of the run"
+        )
+
+    def _restore_config(self) -> Change:
+        if self._config_copy is None:
+            return Change(".git/config changed", "", "Left as it is (none existed at the start)")
+        (self.git_dir / "config").write_bytes(self._config_copy)
+        return Change(".git/config changed (e.g. core.hooksPath)", "", ".git/config restored")
+
+    def _restore_hooks(self, before: GitState, now: GitState) -> Change:
+        hooks_dir = self.git_dir / "hooks"
+        old, new = dict(before.hooks), dict(now.hooks)
+        touched = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+        for name in touched:
+            path = hooks_dir / name
+            if name in self._hooks_copy:
+                path.write_bytes(self._hooks_copy[name])
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+        return Change(
+            f".git/hooks changed: {', '.join(touched)}",
+            "",
+            "Hooks restored (planted ones removed) - none of them ran",
+        )
+
+    def _restore_user_files(self, agent_work: set[str]) -> Change | None:
+        """Put back each of the user's start files that is gone or was reverted to its HEAD version.
+
+        A file with any other new content is the step's work on it (an edit on top of the user's)
+        and is left alone; gone or reverted is what `reset --hard`, `clean`, `stash` and `checkout`
+        do.
+        """
+        restored, unrecoverable = [], []
+        for rel, (digest, copy, mode, head) in self._user_files.items():
+            if rel in agent_work:
+                continue
+            path = self.root / rel
+            data = _read(path) if path.is_file() and not path.is_symlink() else None
+            current = (
+                (_digest(data) if copy is not None else f"size:{len(data)}")
+                if data is not None
+                else None
+            )
+            if current == digest or (data is not None and _blob_id(data, head) != head):
+                continue
+            if copy is None:
+                unrecoverable.append(rel)
+                continue
+            if path.is_symlink() or path.is_dir():
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(copy, path)
+            os.chmod(path, mode)
+            restored.append(rel)
+        if not restored and not unrecoverable:
+            return None
+        action = f"Restored from the start of the run: {', '.join(restored)}" if restored else ""
+        if unrecoverable:
+            action += (
+                f"{'; ' if action else ''}too large to have been saved: {', '.join(unrecoverable)}"
+            )
+        return Change(
+            "your uncommitted or untracked files were changed or removed",
+            "\n".join(sorted([*restored, *unrecoverable])),
+            action,
+        )

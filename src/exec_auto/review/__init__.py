@@ -1,0 +1,1 @@
+"""The morning review: HTML reports, the decisions ledger, notifications, PR text, serve."""
