@@ -89,7 +89,10 @@ def running(root: Path) -> list[str]:
             os.kill(pid, 0)
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        live.append(holder.name.removesuffix(".holder.json"))
+        name = holder.name.removesuffix(".holder.json")
+        # Ticket locks are named ticket-<name>; the work-tree lock names no ticket.
+        if name.startswith("ticket-"):
+            live.append(name.removeprefix("ticket-"))
     return sorted(set(live))
 
 
