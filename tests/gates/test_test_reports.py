@@ -8,7 +8,7 @@ from pathlib import Path
 from exec_auto.config import GatesConfig
 from exec_auto.gates.pytest_gate import MAX_TEST_FINDINGS, _test_result
 from exec_auto.gates.selection import Selection
-from exec_auto.gates.testing import _read_events, failure_message, parse_events
+from exec_auto.gates.testing import failure_message, parse_events, read_events
 from exec_auto.proc import ProcResult
 
 FULL = Selection(None, "whole suite")
@@ -32,7 +32,7 @@ def test_killed_run_keeps_finished_outcomes_and_names_the_hanging_test(tmp_path:
         {"event": "start", "nodeid": "t.py::hang"},
     ]
     report.write_text("".join(json.dumps(e) + "\n" for e in lines) + '{"event": "te')
-    run = parse_events(_read_events(report), finished(-15, timed_out=True))
+    run = parse_events(read_events(report), finished(-15, timed_out=True))
     assert (run.counts.passed, run.timed_out, run.hanging_test) == (1, True, "t.py::hang")
     # Even a timeout the baseline had is never "known": a run that could not finish never passes.
     result = _test_result(run, FULL, {"timeout:t.py::hang"}, GatesConfig(gate_timeout=5), set())

@@ -9,13 +9,11 @@ nothing about this ticket, and the report says so.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from exec_auto import proc
 from exec_auto.evidence.audit import read_blob, tree_changes
@@ -24,7 +22,7 @@ from exec_auto.evidence.scratch import ScratchCheckout, overlay_tests
 from exec_auto.evidence.testcode import is_test_file, parse_module
 from exec_auto.executor.snapshot import SnapshotStore
 from exec_auto.gates.environment import Environment
-from exec_auto.gates.testing import PLUGIN_DIR, TestRun, parse_events, pytest_argv
+from exec_auto.gates.testing import PLUGIN_DIR, TestRun, parse_events, pytest_argv, read_events
 
 VERIFY_TIMEOUT = 300.0
 
@@ -102,7 +100,7 @@ class BeforeTicket:
                 # Inside the run's sandbox (inherited): the checkout and the report are ours to write.
                 writable=[checkout.path, workdir],
             )
-            run = parse_events(_events(report), result)
+            run = parse_events(read_events(report), result)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         crash = next((f for f in run.failures if f.kind == "crash"), None)
@@ -182,23 +180,6 @@ def _outcome_in(run: TestRun, node_id: str, checkout: Path | None = None) -> Sid
     crash = next((f for f in run.failures if f.kind == "crash"), None)
     why = crash.message if crash else "not collected, or skipped, before the ticket"
     return SideResult(outcome="not_run", detail=why[:200])
-
-
-def _events(report: Path) -> list[dict[str, Any]]:
-    """The plugin's JSON lines (a half-written last line of a killed run is skipped)."""
-    try:
-        lines = report.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    events = []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(event, dict):
-            events.append(event)
-    return events
 
 
 def added_tests(store: SnapshotStore, base: str, final: str) -> list[str]:

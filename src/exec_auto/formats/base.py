@@ -109,3 +109,21 @@ class Format(Protocol):
     def archive(self, ticket: LoadedTicket) -> TicketRef:
         """Move the finished ticket where the format's tools keep finished work."""
         ...
+
+
+class StaysInPlace:
+    """The write-back of formats whose finished tickets stay where they are (no archive step)."""
+
+    archives = False
+
+    def archive_destination(self, ticket: LoadedTicket) -> str:
+        """Not archived: it stays where it is."""
+        return ticket.ref.rel_dir
+
+    def restore_hint(self, ticket: LoadedTicket) -> str | None:
+        """Nothing to undo."""
+        return None
+
+    def archive(self, ticket: LoadedTicket) -> TicketRef:
+        """The format's tools keep finished work in place."""
+        return ticket.ref

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from exec_auto.errors import FormatError
 from exec_auto.formats import markdown as md
-from exec_auto.formats.base import LoadedTicket, RunSummary
+from exec_auto.formats.base import LoadedTicket, RunSummary, StaysInPlace
 from exec_auto.formats.textfile import (
     Checkbox,
     bare,
@@ -64,13 +64,12 @@ def _is_story(path: Path) -> bool:
     return False
 
 
-class Bmad:
+class Bmad(StaysInPlace):
     """BMAD story files."""
 
     name = "bmad"
     label = "BMAD story"
     uses_state_home = True
-    archives = False
 
     def _stories(self, root: Path) -> list[Path]:
         out: list[Path] = []
@@ -219,18 +218,6 @@ class Bmad:
                 ticket, "Ready for Review" if _is_v4(ticket.ref.location) else "review"
             )
         return out
-
-    def archive_destination(self, ticket: LoadedTicket) -> str:
-        """Not archived."""
-        return ticket.ref.rel_dir
-
-    def restore_hint(self, ticket: LoadedTicket) -> str | None:
-        """Nothing to undo."""
-        return None
-
-    def archive(self, ticket: LoadedTicket) -> TicketRef:
-        """BMAD keeps stories in place; `done` is set by its code-review workflow."""
-        return ticket.ref
 
 
 def _is_v4(path: Path) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from exec_auto.errors import FormatError
 from exec_auto.formats import markdown as md
-from exec_auto.formats.base import LoadedTicket, RunSummary
+from exec_auto.formats.base import LoadedTicket, RunSummary, StaysInPlace
 from exec_auto.formats.textfile import Checkbox, bare, checkboxes, lines_of, read_text, tick
 from exec_auto.ticket.model import Criterion, Plan, Step, StepStatus
 from exec_auto.ticket.resolve import TicketRef
@@ -57,13 +57,12 @@ class _Task:
         return self.number or f"line{self.box.line + 1}"
 
 
-class Kiro:
+class Kiro(StaysInPlace):
     """The Kiro / cc-sdd spec layout."""
 
     name = "kiro"
     label = "Kiro / cc-sdd"
     uses_state_home = True
-    archives = False
 
     def _folders(self, root: Path) -> list[Path]:
         base = root / SPECS
@@ -186,18 +185,6 @@ class Kiro:
     ) -> list[str]:
         """Nothing beyond the ticks."""
         return []
-
-    def archive_destination(self, ticket: LoadedTicket) -> str:
-        """Not archived: it stays where it is."""
-        return ticket.ref.rel_dir
-
-    def restore_hint(self, ticket: LoadedTicket) -> str | None:
-        """Nothing to undo."""
-        return None
-
-    def archive(self, ticket: LoadedTicket) -> TicketRef:
-        """Kiro keeps finished specs where they are."""
-        return ticket.ref
 
 
 def _all_checked(task: _Task) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from exec_auto.errors import FormatError
 from exec_auto.formats import markdown as md
-from exec_auto.formats.base import LoadedTicket, RunSummary
+from exec_auto.formats.base import LoadedTicket, RunSummary, StaysInPlace
 from exec_auto.formats.textfile import (
     Checkbox,
     bare,
@@ -46,13 +46,12 @@ _CHECKPOINT = re.compile(r"^\s*\*\*Checkpoint\*\*\s*:?\s*(?P<text>.+)$", re.IGNO
 CONSTITUTION = Path(".specify") / "memory" / "constitution.md"
 
 
-class SpecKit:
+class SpecKit(StaysInPlace):
     """The spec-kit layout."""
 
     name = "speckit"
     label = "GitHub spec-kit"
     uses_state_home = True
-    archives = False
 
     def detect(self, root: Path) -> bool:
         """specs/<feature>/tasks.md exists for some feature folder."""
@@ -161,18 +160,6 @@ class SpecKit:
     ) -> list[str]:
         """Nothing beyond the ticks."""
         return []
-
-    def archive_destination(self, ticket: LoadedTicket) -> str:
-        """Not archived: it stays where it is."""
-        return ticket.ref.rel_dir
-
-    def restore_hint(self, ticket: LoadedTicket) -> str | None:
-        """Nothing to undo."""
-        return None
-
-    def archive(self, ticket: LoadedTicket) -> TicketRef:
-        """spec-kit keeps finished features where they are."""
-        return ticket.ref
 
 
 def _task_of(box: Checkbox) -> tuple[str, str] | None:

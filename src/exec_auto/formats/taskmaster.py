@@ -26,7 +26,7 @@ from typing import Any
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import FormatError
-from exec_auto.formats.base import LoadedTicket, RunSummary
+from exec_auto.formats.base import LoadedTicket, RunSummary, StaysInPlace
 from exec_auto.formats.jsonedit import JSONEditError, set_value
 from exec_auto.formats.textfile import read_text
 from exec_auto.ticket.model import Criterion, Plan, Step, StepStatus
@@ -64,13 +64,12 @@ def _sid(task: Mapping[str, Any], sub: Mapping[str, Any] | None = None) -> str:
     return f"{task.get('id')}.{sub.get('id')}" if sub is not None else str(task.get("id"))
 
 
-class Taskmaster:
+class Taskmaster(StaysInPlace):
     """The Taskmaster tasks.json layout."""
 
     name = "taskmaster"
     label = "Taskmaster"
     uses_state_home = True
-    archives = False
 
     def detect(self, root: Path) -> bool:
         """.taskmaster/tasks/tasks.json exists."""
@@ -287,18 +286,6 @@ class Taskmaster:
     ) -> list[str]:
         """Nothing beyond the task statuses."""
         return []
-
-    def archive_destination(self, ticket: LoadedTicket) -> str:
-        """Not archived."""
-        return ticket.ref.rel_dir
-
-    def restore_hint(self, ticket: LoadedTicket) -> str | None:
-        """Nothing to undo."""
-        return None
-
-    def archive(self, ticket: LoadedTicket) -> TicketRef:
-        """Taskmaster keeps finished tasks in place (status done)."""
-        return ticket.ref
 
 
 def _context(item: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exec_auto.gates.environment import Environment
-from exec_auto.gates.testing import PLUGIN_DIR, TestRun, _read_events, parse_events
+from exec_auto.gates.testing import PLUGIN_DIR, TestRun, parse_events, read_events
 from exec_auto.gates.tools import DEFAULT_SEED, run_tool
 
 RUNNER_MODULE = "exec_auto_unittest_runner"
@@ -96,7 +96,7 @@ def run_unittest(
             pythonpath=[str(PLUGIN_DIR)],
             writable=[workdir],
         )
-        events = _read_events(report)
+        events = read_events(report)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return parse_events(events, result)

@@ -134,13 +134,14 @@ def run_pytest(
             # The plugin writes its report here, also from inside the sandbox.
             writable=[workdir],
         )
-        events = _read_events(report)
+        events = read_events(report)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return parse_events(events, result)
 
 
-def _read_events(report: Path) -> list[dict[str, Any]]:
+def read_events(report: Path) -> list[dict[str, Any]]:
+    """The plugin's JSON lines (a half-written last line of a killed run is skipped)."""
     try:
         lines = report.read_text(encoding="utf-8").splitlines()
     except OSError:
