@@ -146,6 +146,12 @@ def test_demo_runs_offline_and_reports_the_planted_issue(tmp_path):
         report["auto_actions"]["formatting_applied"] >= 1
         and report["auto_actions"]["fix_attempts"] == 1
     )
+    # The review page's Red/green column says the same as the report: proof in words, then the pair.
+    page = (target / "specs" / "archive" / "feature-word-stats" / "report.html").read_text()
+    table = page[page.index("<th>Red/green</th>") :]
+    assert table.count("proven: fails before the ticket, passes after") == 2
+    assert "only passing: not shown to fail before the ticket" in table
+    assert "red/green: test" in table and "before the ticket: error" in table
     assert (target / "wordtools" / "stats.py").exists()
     assert (
         "status: archived"

@@ -10,6 +10,13 @@ Outcome = Literal["passed", "failed", "error", "not_run"]
 Verdict = Literal["proven", "passes_before", "fails_after", "inconclusive"]
 Proof = Literal["red_green", "passing", "none"]
 
+# How each proof reads to a reviewer: the report's sections and the HTML criteria table say the same.
+PROOF_TEXT: dict[str, str] = {
+    "red_green": "proven: fails before the ticket, passes after",
+    "passing": "only passing: not shown to fail before the ticket",
+    "none": "nothing the tool could check",
+}
+
 
 class SideResult(BaseModel):
     """One side of a red/green pair: how a test (or command) ended, and a line saying why."""

@@ -11,11 +11,16 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from exec_auto.evidence.model import PROOF_TEXT
 from exec_auto.review import diffs
 from exec_auto.review.model import TIER_NAMES, VERDICTS, TicketReview, audit_text, queue
 from exec_auto.review.night import CheckChange, Conflict
 from exec_auto.usage import Usage
+
+if TYPE_CHECKING:
+    from exec_auto.ticket.model import CriterionProgress
 
 _CSS = """
 :root{--bg:#fff;--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--red:#b42318;--green:#067647;
@@ -179,21 +184,27 @@ def _ledger(tickets: Sequence[TicketReview]) -> str:
     )
 
 
+RED_GREEN_LINES = ("red/green", "passes without")
+
+
+def _red_green(criterion: CriterionProgress) -> str:
+    """The proof in words, then the validator's before/after lines for this criterion."""
+    lines = [PROOF_TEXT.get(criterion.proof, criterion.proof)]
+    lines += [e for e in criterion.evidence if e.startswith(RED_GREEN_LINES)]
+    return "<br>".join(_e(line) for line in lines)
+
+
 def _criteria(t: TicketReview) -> str:
     assert t.report is not None
     rows = []
     for c in t.report.acceptance_criteria:
-        data = c.model_dump(mode="json")
-        extra = {k: v for k, v in data.items() if k not in ("criterion", "status", "evidence")}
-        redgreen = "<br>".join(
-            f"{_e(k)}: {_e(v)}" for k, v in sorted(extra.items()) if v not in (None, [], {}, "")
-        )
+        other = [e for e in c.evidence if not e.startswith(RED_GREEN_LINES)]
         rows.append(
             (
                 _e(c.criterion),
                 _status(c.status),
-                "<br>".join(_e(e) for e in c.evidence) or '<span class="muted">none</span>',
-                redgreen or '<span class="muted">not recorded</span>',
+                "<br>".join(_e(e) for e in other) or '<span class="muted">none</span>',
+                _red_green(c),
             )
         )
     return _table(
