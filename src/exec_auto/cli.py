@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="one JSON object for other tools")
     show.add_argument("--format", metavar="NAME", help=FORMAT_HELP)
     for name, text in (
-        ("archive", "move a ticket to specs/archive"),
+        ("archive", "archive a finished ticket as its format does (CDD: specs/archive)"),
         ("restore", "move an archived ticket back"),
     ):
         cmd = sub.add_parser(name, help=text)

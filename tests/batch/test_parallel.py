@@ -58,17 +58,20 @@ def test_merge_takes_clean_branches_and_reports_a_conflict(make_batch, run_batch
     )
     assert code == 0
     by = rows(report_dir)
-    assert by["a"]["merged"] is True and by["b"]["merged"] is True
-    assert by["c"]["merged"] is False and "conflict in README.md" in by["c"]["note"]
-    assert (root / "a-1.txt").is_file() and (root / "b-1.txt").is_file()
-    assert not (root / "c-1.txt").exists()
-    assert (root / "README.md").read_text() == "a\n"
-    assert (root / "specs" / "archive" / "a").is_dir() and (
-        root / "specs" / "tickets" / "c"
+    # a and c both rewrite README.md: the one that finished first merges (merge order is clean
+    # runs, then predicted overlaps, then finish time), the other is a reported conflict.
+    won, lost = ("a", "c") if by["a"]["merged"] else ("c", "a")
+    assert by[won]["merged"] is True and by["b"]["merged"] is True
+    assert by[lost]["merged"] is False and "conflict in README.md" in by[lost]["note"]
+    assert (root / f"{won}-1.txt").is_file() and (root / "b-1.txt").is_file()
+    assert not (root / f"{lost}-1.txt").exists()
+    assert (root / "README.md").read_text() == f"{won}\n"
+    assert (root / "specs" / "archive" / won).is_dir() and (
+        root / "specs" / "tickets" / lost
     ).is_dir()
     assert git(root, "status", "--porcelain") == ""
     assert not (root / ".git" / "MERGE_HEAD").exists()
-    assert git(root, "rev-parse", "--verify", "exec-auto/c").strip()
+    assert git(root, "rev-parse", "--verify", f"exec-auto/{lost}").strip()
     assert batch_json(report_dir)["totals"]["merged"] == 2
 
 
@@ -125,3 +128,26 @@ def test_a_stopped_branch_resumes_and_a_finished_one_is_not_rerun(
     assert again["report_path"] == "exec-auto/a:specs/archive/a/report.md"
     assert len(calls.read_text().split("\n")[:-1]) == 3
     assert _worktrees(root) == [str(root)]
+
+
+def test_parallel_all_says_plainly_that_worktree_jobs_run_cdd_tickets_only(
+    make_batch, run_batch_cli, report_dir
+):
+    from tests.batch.support import commit_all
+
+    root = make_batch(["a"])
+    todo = root / "specs" / "001-todo"
+    todo.mkdir()
+    tasks = "# Tasks\n\n## Phase 1\n\n- [ ] T001 Write todo notes\n"
+    (todo / "tasks.md").write_text(tasks)
+    commit_all(root)
+    code = run_batch_cli(root, agent_command(), "--all", "--parallel", "2")
+    assert code == 2
+    by = rows(report_dir)
+    assert list(by) == ["a", "001-todo"] and by["a"]["status"] == "completed"
+    assert by["001-todo"]["status"] == "error"
+    assert (
+        "worktree jobs (--parallel, exec-auto job) run CDD tickets only" in by["001-todo"]["note"]
+    )
+    assert "without --parallel" in by["001-todo"]["note"]
+    assert (todo / "tasks.md").read_text() == tasks and not list(root.glob("001-todo-*"))

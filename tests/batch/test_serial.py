@@ -98,3 +98,20 @@ def test_all_skips_completed_archived_and_planless(make_batch, run_batch_cli, re
     assert code == 0
     assert list(rows(report_dir)) == ["a"]
     assert not (root / "done-1.txt").exists() and not (root / "old-1.txt").exists()
+
+
+def test_all_picks_unfinished_tickets_of_every_format(make_batch, run_batch_cli, report_dir):
+    root = make_batch(["a"])
+    # Two spec-kit features beside the CDD ticket: one with open tasks, one ticked off entirely.
+    todo = root / "specs" / "001-todo"
+    todo.mkdir()
+    (todo / "tasks.md").write_text("# Tasks\n\n## Phase 1\n\n- [ ] T001 Write todo notes\n")
+    done = root / "specs" / "002-done"
+    done.mkdir()
+    (done / "tasks.md").write_text("# Tasks\n\n## Phase 1\n\n- [X] T001 Already written\n")
+    commit_all(root)
+    code = run_batch_cli(root, agent_command(), "--all")
+    assert code == 0
+    assert list(rows(report_dir)) == ["a", "001-todo"]
+    assert (root / "001-todo-T001.txt").exists() and not list(root.glob("002-done-*.txt"))
+    assert "- [X] T001 Write todo notes" in (todo / "tasks.md").read_text()

@@ -107,3 +107,28 @@ def test_show_says_which_format_and_how_each_step_and_criterion_was_read(
     assert data["steps"][0]["status"] == "pending" and data["criteria_detail"][0][
         "source"
     ].startswith("specs/007-mock-auth/spec.md:20")
+
+
+def test_archive_command_follows_each_format(mixed, monkeypatch, capsys):
+    monkeypatch.chdir(mixed)
+    tasks = mixed / "specs" / "007-mock-auth" / "tasks.md"
+    before = tasks.read_bytes()
+    # spec-kit keeps finished features in place: a clear refusal, nothing moved.
+    assert main(["archive", "speckit:007-mock-auth"]) == 2
+    err = capsys.readouterr().err
+    assert "keeps finished tickets where they are (specs/007-mock-auth)" in err
+    assert tasks.read_bytes() == before
+    # OpenSpec archives by its own rules (the deltas applied, the change moved under archive/).
+    assert main(["archive", "openspec:add-change-stacking-awareness"]) == 0
+    out = capsys.readouterr().out
+    assert "-> openspec/changes/archive/" in out
+    assert not (mixed / "openspec/changes/add-change-stacking-awareness").exists()
+    # ... and has no un-archive: said plainly.
+    (moved,) = (mixed / "openspec/changes/archive").glob("*-add-change-stacking-awareness")
+    assert main(["restore", f"openspec:{moved.name}"]) == 2
+    assert "has no un-archive" in capsys.readouterr().err
+    # CDD is unchanged: a move to specs/archive and back.
+    assert main(["archive", "cdd:mock-auth"]) == 0
+    assert (mixed / "specs" / "archive" / "mock-auth" / "plan.md").is_file()
+    assert main(["restore", "cdd:mock-auth"]) == 0
+    assert (mixed / "specs" / "tickets" / "mock-auth" / "plan.md").is_file()

@@ -269,6 +269,14 @@ def run_job(spec: JobSpec, config: Config, env: JobEnv) -> JobResult:
     """Run one ticket as a self-contained job; the result is also written to spec.result_file."""
     name, root = spec.ticket.name, spec.ticket.root
     started_at = now_iso()
+    if spec.ticket.format != "cdd":
+        # Other formats keep their progress under .git/exec-auto, which a worktree's branch
+        # cannot carry: said plainly instead of a misleading "uncommitted changes".
+        refused = ExecAutoError(
+            f"{spec.ticket.format}:{name}: worktree jobs (--parallel, exec-auto job) run CDD tickets only",
+            hint="run it without --parallel; serial runs cover every format",
+        )
+        return _write(_error(name, refused), spec)
     remote = Remote(root, spec.remote, spec.branch, name) if spec.remote else None
     try:
         if remote is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from exec_auto.commands.housekeeping import finish_interrupted_moves
 from exec_auto.formats.cdd.archive import archive_ticket, restore_command, restore_ticket
-from exec_auto.ticket.resolve import TicketRef, resolve_ticket
+from exec_auto.ticket.resolve import TicketRef
 
 
 @contextlib.contextmanager
@@ -38,10 +38,38 @@ def _free_attempts(root: Path, name: str) -> None:
         print(f"Could not free intermediate snapshots: {exc.one_line()}")
 
 
+def _other_format(ticket: TicketRef, command: str) -> int:
+    """archive/restore of a ticket that is not CDD: its format decides where finished work lives."""
+    from exec_auto.errors import ArchiveError
+    from exec_auto.formats.registry import format_of, load_ticket
+
+    fmt = format_of(ticket)
+    if command == "restore" or not fmt.archives:
+        why = (
+            f"{fmt.label} keeps finished tickets where they are ({ticket.rel_dir})"
+            if not fmt.archives
+            else f"{fmt.label} has no un-archive"
+        )
+        raise ArchiveError(
+            f"cannot {command} {fmt.name}:{ticket.name}: {why}",
+            path=ticket.location,
+            hint="nothing to move" if not fmt.archives else "git restores the archived change",
+        )
+    loaded = load_ticket(ticket)
+    with _run_lock(ticket):
+        moved = fmt.archive(loaded)
+    print(f"Archived {ticket.rel_dir} -> {moved.rel_dir}")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
     """Move the ticket folder and print where it went."""
+    from exec_auto.formats.registry import resolve
+
     finish_interrupted_moves(Path.cwd())
-    ticket = resolve_ticket(args.ticket, Path.cwd(), allow_archived=True)
+    ticket = resolve(args.ticket, Path.cwd(), allow_archived=True)
+    if ticket.format != "cdd":
+        return _other_format(ticket, args.command)
     with _run_lock(ticket):
         if args.command == "archive":
             moved = archive_ticket(ticket)
