@@ -59,6 +59,11 @@ class GatesConfig(BaseModel):
     seed: int = 0
     # Re-run new failures once, identically: a test that then passes is reported flaky, not blamed.
     rerun_failures: bool = True
+    # Blame by bisection: final-gate failures no step saw are run on the step snapshots.
+    bisect: bool = True
+    # Caps on the bisection: test runs and wall-clock seconds for the whole search.
+    bisect_runs: Count = 12
+    bisect_seconds: Seconds = 600.0
 
 
 class AgentConfig(BaseModel):

@@ -13,6 +13,7 @@ from exec_auto.config import Config
 from exec_auto.decisions.provider import Autonomous, DecisionProvider, StopRun
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, ExecAutoError, Interrupted, ProgressError
 from exec_auto.evidence.audit import Auditor
+from exec_auto.executor.bisection import bisect_final, log_final_findings, record_bisection
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
@@ -535,15 +536,9 @@ def _final_gate(env: StepEnv) -> GateReport:
     finally:
         check_git_state(env, None, "the final gate (code the agent wrote)")
     _record_gate(env, "final", final)
-    for finding in final.new_findings:
-        env.store.log_issue(
-            finding.type,
-            f"final gate: {finding.description}",
-            step_id=None,
-            severity=finding.severity,
-            details=finding.details,
-            action_taken="Logged for review",
-        )
+    bisected = bisect_final(env, final)
+    record_bisection(env, bisected)
+    log_final_findings(env, final, bisected)
     summary = env.store.progress.auto_actions_summary
     summary.tests_run, summary.tests_passed = final.tests.run, final.tests.passed
     summary.tests_failed = final.tests.failed + final.tests.errors

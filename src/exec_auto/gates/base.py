@@ -47,6 +47,8 @@ class Finding:
     pre_existing: bool = False
     # Dependency errors that the seed says skip the step.
     skip_step: bool = False
+    # The failing test's id (test_failure and flaky findings), for bisection and criteria.
+    test_id: str = ""
 
     @property
     def blamed(self) -> bool:

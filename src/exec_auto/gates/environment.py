@@ -130,6 +130,8 @@ class Environment:
     # Put first on PYTHONPATH: a worktree's own sources, ahead of the shared editable install.
     import_roots: tuple[str, ...] = ()
     _probe: dict[str, Any] | None = None
+    # Folders outside the repository its tools must write (a scratch checkout), also in a sandbox.
+    writable: tuple[Path, ...] = ()
 
     @property
     def extra_env(self) -> dict[str, str]:
@@ -199,6 +201,30 @@ class Environment:
             return None
         executable = self.probe()["executable"]
         return [executable, "-m", module] if executable else [*self.python, "-m", module]
+
+
+def scratch_environment(env: Environment, where: Path) -> Environment:
+    """env's interpreter and installed tools, run on a checkout at `where` (importing its code).
+
+    The probed interpreter, not `poetry run`/`uv run`: a manager started in another directory
+    would build a new, empty environment there. The checkout's src/ (or its root) comes first on
+    the import path, ahead of the editable install of the user's tree.
+    """
+    probed = env.probe()
+    executable = probed.get("executable")
+    python = (str(executable),) if executable else env.python
+    is_venv = bool(executable) and (Path(str(executable)).parent.parent / "pyvenv.cfg").is_file()
+    src = where / "src"
+    roots = (str(src),) if src.is_dir() else (str(where),)
+    return Environment(
+        where,
+        "venv" if is_venv else "plain",
+        python,
+        list(env.notes),
+        roots,
+        dict(probed),
+        writable=(where,),
+    )
 
 
 def _parse_probe(stdout: str) -> dict[str, Any] | None:

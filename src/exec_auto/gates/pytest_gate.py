@@ -86,7 +86,7 @@ def runner_tool(env: Environment, cfg: GatesConfig, run: TestRun) -> ToolInfo:
     if cfg.test_command:
         source = "[tool.exec-auto.gates] test_command"
     else:
-        source = choose_runner(env).describe().split("(", 1)[1].rstrip(")")
+        source = choose_runner(env).describe().split("(", 1)[1].removesuffix(")")
     version = env.version(run.runner) if run.runner == "pytest" else ""
     return ToolInfo(run.runner, version, source, shlex.join(run.argv))
 
@@ -312,6 +312,7 @@ def failure_finding(
             description=f"{failure.test_id} is flaky: failed, then passed on an identical re-run",
             details=f"First run{verb}{failure.message}\n{failure.details}",
             agent_fixable=False,
+            test_id=failure.test_id,
         )
     return Finding(
         type="test_failure",
@@ -319,6 +320,7 @@ def failure_finding(
         description=f"{failure.test_id}{verb}{failure.message}",
         details=failure.details,
         pre_existing=pre_existing,
+        test_id=failure.test_id,
     )
 
 

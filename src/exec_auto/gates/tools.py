@@ -59,5 +59,5 @@ def run_tool(
         extra_env=tool_env(env, seed=seed, pythonpath=pythonpath, extra=extra_env),
         timeout=timeout,
         stdin_text=stdin_text,
-        writable=writable,
+        writable=[*writable, *env.writable],
     )
