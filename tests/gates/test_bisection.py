@@ -70,7 +70,9 @@ class StepTestsMissed:
         return self.inner.baseline(ctx)
 
     def after_step(self, ctx: GateContext) -> GateReport:
-        return self.inner.after_step(replace(ctx, config=ctx.config.model_copy(update={"test": False})))
+        return self.inner.after_step(
+            replace(ctx, config=ctx.config.model_copy(update={"test": False}))
+        )
 
     def final(self, ctx: GateContext) -> GateReport:
         return self.inner.final(ctx)
@@ -102,7 +104,9 @@ def run(root: Path, tmp_path: Path, behaviour: dict[str, object], **gates: objec
     )
     overrides = {"gates": {"fix_attempts": 0, **gates}, "archive": False}
     config = build_config(root, overrides)
-    return run_ticket(TicketRef("feature-x", root), config, agent, PlainUI(), gates_factory=StepTestsMissed)
+    return run_ticket(
+        TicketRef("feature-x", root), config, agent, PlainUI(), gates_factory=StepTestsMissed
+    )
 
 
 def repo_state(root: Path) -> tuple[str, ...]:
@@ -150,7 +154,9 @@ def test_final_gate_failure_is_logged_under_the_step_that_introduced_it(tmp_path
     assert any("found by bisection" in w for w in steps["3"].warnings)
     assert all(steps[n].status == "completed" for n in ("1", "2", "4", "5"))
     line = report.quality_gates["final: bisection"]
-    assert line.startswith("Bisection: 1 final-gate failure(s) over 5 step snapshot(s): 1 introduced [")
+    assert line.startswith(
+        "Bisection: 1 final-gate failure(s) over 5 step snapshot(s): 1 introduced ["
+    )
     runs = int(line.split("[", 1)[1].split(" run", 1)[0])
     # tip, base, ~log2(5) probes, two confirmations: bounded, far below one run per step twice.
     assert 4 <= runs <= 7, line
