@@ -118,6 +118,10 @@ def resolve(
     tickets = [t for f in formats for t in f.list_tickets(root)]
     exact = [t for t in tickets if t.name == ref]
     matches = exact or [t for t in tickets if ref in aliases(t)]
+    if len(matches) > 1 and all(t.format == "cdd" and t.name == ref for t in matches):
+        # One CDD name, active and archived: CDD's own rules pick (archive takes the active one,
+        # restore the archived one).
+        return resolve_ticket(ref, cwd, allow_archived=allow_archived)
     if len(matches) > 1:
         active = [t for t in matches if not t.archived]
         if len(active) == 1 and not allow_archived:
