@@ -6,15 +6,19 @@ on (ruff and pytest really run, inside the sandbox when it is on):
 1. One ticket of `--steps` steps with a `--sleep` second agent that writes one module and its test:
    `--sandbox on` vs `--sandbox off`, wall time and ratio (goal <= 1.05). Repeated `--rounds` times,
    alternating, best of each reported, so machine noise hits both sides alike.
-2. An agent printing `--flood-mb` MB to stdout: exec-auto's peak resident memory (goal < 200 MB).
+2. What one contained command costs: `bwrap <the run's policy> true` vs `true`, median of 50 each.
+3. An agent printing `--flood-mb` MB to stdout, and separately a test suite whose pytest run prints
+   `--flood-mb` MB (the gates run it): exec-auto's own peak resident memory, ru_maxrss of the
+   `exec-auto run` process (goal < 200 MB), and the size of the biggest output log it wrote.
 
-    .venv/bin/python benchmarks/sandbox.py [--steps 20] [--sleep 0.5] [--rounds 2] [--flood-mb 500]
+    .venv/bin/python benchmarks/sandbox.py [--steps 20] [--sleep 0.5] [--rounds 3] [--flood-mb 500]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,7 +68,7 @@ def make_repo(root: Path, steps: int) -> None:
 def run_cli(root: Path, agent: str, *extra: str) -> tuple[float, int, str]:
     """Wall seconds, exec-auto's peak RSS in KB, and the output tail of one run."""
     argv = [sys.executable, "-c", _MEASURE, "run", "bench", "--agent", "command"]
-    argv += ["--agent-command", agent, "--no-archive", *extra]
+    argv += ["--agent-command", agent, "--no-archive", "--force", *extra]
     start = time.monotonic()
     result = subprocess.run(argv, cwd=root, capture_output=True, text=True, env=GIT_ENV)
     wall = time.monotonic() - start
@@ -91,12 +95,55 @@ def steps_agent(sleep: float) -> str:
     )
 
 
+def command_cost(root: Path, count: int = 50) -> tuple[float, float]:
+    """Median ms of `true` inside the run's sandbox (the tools' variant) and outside it."""
+    from exec_auto import proc
+    from exec_auto.config import SandboxConfig
+    from exec_auto.sandbox.session import open_sandbox
+
+    box, _ = open_sandbox(root, root / "specs" / "tickets" / "bench", SandboxConfig(mode="on"))
+    assert box is not None
+    inside, outside = [], []
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            proc.run(["true"], cwd=root, sandbox=box.for_tools())
+            inside.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            proc.run(["true"], cwd=root, sandbox=None)
+            outside.append(time.perf_counter() - start)
+    finally:
+        box.close()
+    return statistics.median(inside) * 1000, statistics.median(outside) * 1000
+
+
+def biggest_log(root: Path) -> int:
+    """Bytes of the largest output log the run left under .git/exec-auto/logs."""
+    logs = root / ".git" / "exec-auto" / "logs"
+    return max((p.stat().st_size for p in logs.rglob("*.log")), default=0)
+
+
+def gate_flood_repo(root: Path, mb: int) -> None:
+    """A project whose test run prints `mb` MB once pytest is done (past its own capture)."""
+    make_repo(root, 1)
+    (root / "tests" / "test_ok.py").write_text("def test_ok():\n    assert True\n")
+    (root / "tests" / "conftest.py").write_text(
+        "import os\n\n\n"
+        "def pytest_unconfigure(config):\n"
+        "    chunk = b'y' * 1048575 + b'\\n'\n"
+        f"    for _ in range({mb}):\n"
+        "        os.write(1, chunk)\n"
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "flooding tests")
+
+
 def main() -> None:
     """Run both measurements and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--sleep", type=float, default=0.5)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--flood-mb", type=int, default=500)
     args = parser.parse_args()
     from exec_auto.sandbox.backend import first_usable
@@ -112,13 +159,21 @@ def main() -> None:
                 make_repo(root, args.steps)
                 wall, _, _ = run_cli(root, steps_agent(args.sleep), "--sandbox", mode)
                 best[mode] = min(best[mode], wall)
+        cost_root = Path(tmp) / "cost"
+        make_repo(cost_root, 1)
+        cost_on, cost_off = command_cost(cost_root)
         flood_root = Path(tmp) / "flood"
         make_repo(flood_root, 1)
         flood = (
-            f"{sys.executable} -c \"import sys; c = b'x' * 1048576; "
+            f"{sys.executable} -c \"import sys; c = b'x' * 1048575 + b'\\n'; "
             f'[sys.stdout.buffer.write(c) for _ in range({args.flood_mb})]"; echo ok > a.txt'
         )
-        _, rss, _ = run_cli(flood_root, flood, "--no-gates", "--sandbox", "on")
+        agent_wall, rss, _ = run_cli(flood_root, flood, "--no-gates", "--sandbox", "on")
+        agent_log = biggest_log(flood_root)
+        gate_root = Path(tmp) / "gate-flood"
+        gate_flood_repo(gate_root, args.flood_mb)
+        gate_wall, gate_rss, _ = run_cli(gate_root, "echo ok > a.txt", "--sandbox", "on")
+        gate_log = biggest_log(gate_root)
     bare = args.steps * args.sleep
     print(f"\n{args.steps} steps, {args.sleep:g} s agent, gates on ({args.rounds} rounds, best):\n")
     print("| measurement | value |")
@@ -128,7 +183,15 @@ def main() -> None:
     print(f"| sandbox on ({backend.name}) | {best['on']:.1f} s |")
     print(f"| ratio on/off (goal <= 1.05) | {best['on'] / best['off']:.3f} |")
     print(
-        f"| exec-auto peak RSS, agent printing {args.flood_mb} MB (goal < 200 MB) | {rss / 1024:.0f} MB |"
+        f"| one contained command (`true`), median of 50 | {cost_on:.1f} ms vs {cost_off:.1f} ms |"
+    )
+    print(
+        f"| exec-auto peak RSS, agent printing {args.flood_mb} MB (goal < 200 MB) | "
+        f"{rss / 1024:.0f} MB ({agent_wall:.0f} s; largest log {agent_log / 1e6:.1f} MB) |"
+    )
+    print(
+        f"| exec-auto peak RSS, each pytest run printing {args.flood_mb} MB (goal < 200 MB) | "
+        f"{gate_rss / 1024:.0f} MB ({gate_wall:.0f} s; largest log {gate_log / 1e6:.1f} MB) |"
     )
 
 

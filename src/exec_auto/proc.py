@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
+import itertools
 import os
 import secrets
 import signal
@@ -23,9 +24,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+from exec_auto.names import file_name
+from exec_auto.streams import DEFAULT_OUTPUT_CAP, CappedOutput, LineCallback, StreamSink
 
 if TYPE_CHECKING:
     from exec_auto.sandbox import Sandbox
@@ -42,8 +46,7 @@ _live_lock = threading.Lock()
 
 # How long a process group gets between SIGTERM and SIGKILL.
 _TERM_GRACE_SECONDS = 2.0
-# Bytes kept of each stream's start and of its end (the rest is counted, not kept).
-DEFAULT_OUTPUT_CAP = 2 * 1024 * 1024
+__all__ = ["DEFAULT_OUTPUT_CAP", "CappedOutput", "ProcResult", "run"]
 _READ_CHUNK = 65536
 # How long to wait for the pipes after the command ended (a daemon may hold them open).
 _DRAIN_SECONDS = 5.0
@@ -76,6 +79,77 @@ def current_sandbox() -> Sandbox | None:
 
 
 @dataclass(frozen=True)
+class Truncated:
+    """A stream that printed more than exec-auto keeps in memory, and where more of it is."""
+
+    command: str
+    stream: str
+    total: int
+    log: Path | None
+
+    def line(self) -> str:
+        """One sentence for the progress file."""
+        where = f"; more of it is in {self.log}" if self.log else ""
+        return (
+            f"`{self.command[:200]}` printed {self.total / 1e6:.1f} MB on {self.stream}: "
+            f"exec-auto kept the first and last {DEFAULT_OUTPUT_CAP // (1024 * 1024)} MB in memory{where}"
+        )
+
+
+@dataclass
+class OutputFolder:
+    """Where the commands of one scope write their output logs, and which ones overflowed."""
+
+    folder: Path
+    truncated: list[Truncated] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def prefix(self, label: str) -> Path:
+        """A fresh file prefix for one command: NNNN-label, numbered across the whole process."""
+        with _log_lock:
+            number = next(_log_numbers)
+        return self.folder / file_name(f"{number:04d}", label[:60])
+
+    def note(self, item: Truncated) -> None:
+        """Remember an overflowing stream (the executor logs it as an issue)."""
+        with self._lock:
+            self.truncated.append(item)
+
+    def drain(self) -> list[Truncated]:
+        """The overflows noted since the last drain."""
+        with self._lock:
+            items, self.truncated = self.truncated, []
+        return items
+
+
+# Log files are numbered in start order across every scope, so two scopes never share a name.
+_log_numbers = itertools.count(1)
+_log_lock = threading.Lock()
+_outputs: contextvars.ContextVar[OutputFolder | None] = contextvars.ContextVar(
+    "exec_auto_outputs", default=None
+)
+
+
+@contextlib.contextmanager
+def output_scope(folder: Path | OutputFolder | None) -> Iterator[OutputFolder | None]:
+    """Commands run in this block (in this thread) stream their output into log files in folder.
+
+    exec-auto's own git calls never write logs; a command can still pass `log_to` explicitly.
+    """
+    scope = OutputFolder(folder) if isinstance(folder, Path) else folder
+    token = _outputs.set(scope)
+    try:
+        yield scope
+    finally:
+        _outputs.reset(token)
+
+
+def current_outputs() -> OutputFolder | None:
+    """The enclosing output_scope's folder (None outside one)."""
+    return _outputs.get()
+
+
+@dataclass(frozen=True)
 class ProcResult:
     """What a finished (or killed) command did."""
 
@@ -85,6 +159,11 @@ class ProcResult:
     stderr: str
     duration: float
     timed_out: bool = False
+    # The log files the streams went to (None: no log, or nothing printed) and their full sizes.
+    stdout_log: Path | None = None
+    stderr_log: Path | None = None
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -109,6 +188,8 @@ def run(
     sandbox: Sandbox | _Inherit | None = INHERIT,
     writable: Sequence[Path] = (),
     output_cap: int = DEFAULT_OUTPUT_CAP,
+    log_to: Path | _Inherit | None = INHERIT,
+    on_line: LineCallback | None = None,
 ) -> ProcResult:
     """Run a command to completion; on timeout kill its whole process group and mark timed_out.
 
@@ -119,7 +200,11 @@ def run(
     caller needs results in, e.g. a pytest plugin's report folder).
 
     stdout and stderr are read as they come and kept bounded (`CappedOutput`: the first and last
-    `output_cap` bytes of each), so a command printing gigabytes costs exec-auto a few MB.
+    `output_cap` bytes of each), so a command printing gigabytes costs exec-auto a few MB. Each
+    stream also goes to a log file `<log_to>.stdout.log` / `.stderr.log` (its start, redacted, then
+    its kept end; see `exec_auto.streams.LogFile`): by default a fresh prefix in the enclosing
+    `output_scope`, none outside one or for exec-auto's own git. on_line(stream, line) sees every
+    line as it arrives ("stdout"/"stderr"), for parsers that must not miss the middle.
 
     A command that cannot be started (missing executable) returns returncode 127 and the OS error
     in stderr instead of raising, so callers log it like any other failure.
@@ -133,14 +218,20 @@ def run(
         popen_args = list(argv)
         shown = tuple(argv)
     source_env = os.environ if env is None else env
+    # exec-auto's own git calls (snapshots, history, status) are bookkeeping that must write
+    # .git: an inherited sandbox never applies to them; agents' and gates' shells still get it.
+    own_git = not isinstance(popen_args, str) and Path(popen_args[0]).name == "git"
     contained: Sandbox | None
     if not isinstance(sandbox, _Inherit):
         contained = sandbox
     else:
-        # exec-auto's own git calls (snapshots, history, status) are bookkeeping that must write
-        # .git: an inherited sandbox never applies to them; agents' and gates' shells still get it.
-        own_git = not isinstance(popen_args, str) and Path(popen_args[0]).name == "git"
         contained = None if own_git else current_sandbox()
+    scope = current_outputs() if not own_git else None
+    prefix: Path | None
+    if isinstance(log_to, _Inherit):
+        prefix = scope.prefix(_label(popen_args)) if scope is not None else None
+    else:
+        prefix = log_to
     if contained is not None:
         argv_list = (
             ["/bin/sh", "-c", popen_args] if isinstance(popen_args, str) else list(popen_args)
@@ -174,7 +265,17 @@ def run(
             return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", duration)
         _live.add(proc)
     timed_out = False
-    out, err = CappedOutput(output_cap), CappedOutput(output_cap)
+    lock = threading.Lock()
+    out, err = (
+        StreamSink(
+            name,
+            output_cap,
+            None if prefix is None else prefix.with_name(f"{prefix.name}.{name}.log"),
+            on_line,
+            lock,
+        )
+        for name in ("stdout", "stderr")
+    )
     pumps = [_pump(proc.stdout, out), _pump(proc.stderr, err)]
     if stdin_text is not None:
         pumps.append(_feed(proc.stdin, stdin_text.encode("utf-8")))
@@ -193,6 +294,10 @@ def run(
     finally:
         with _live_lock:
             _live.discard(proc)
+    for sink in (out, err):
+        sink.close()
+        if sink.memory.dropped and scope is not None:
+            scope.note(Truncated(" ".join(shown), sink.name, sink.memory.total, sink.log_path))
     return ProcResult(
         shown,
         proc.returncode if proc.returncode is not None else -9,
@@ -200,44 +305,23 @@ def run(
         err.text(),
         time.monotonic() - start,
         timed_out,
+        stdout_log=out.log_path,
+        stderr_log=err.log_path,
+        stdout_bytes=out.memory.total,
+        stderr_bytes=err.memory.total,
     )
 
 
-class CappedOutput:
-    """A stream's bytes, bounded: the first and last `cap` bytes kept, what lies between counted.
-
-    500 MB of output costs 2 x cap of memory, and the result still shows how it began and ended.
-    """
-
-    def __init__(self, cap: int = DEFAULT_OUTPUT_CAP) -> None:
-        self.cap = cap
-        self._head = bytearray()
-        self._tail = bytearray()
-        self.dropped = 0
-
-    def add(self, chunk: bytes) -> None:
-        """Append one chunk."""
-        room = self.cap - len(self._head)
-        if room > 0:
-            self._head += chunk[:room]
-            chunk = chunk[room:]
-        if not chunk:
-            return
-        self._tail += chunk
-        excess = len(self._tail) - self.cap
-        if excess > 0:
-            del self._tail[:excess]
-            self.dropped += excess
-
-    def text(self) -> str:
-        """Head, a line saying how much was left out, tail - decoded leniently."""
-        if not self.dropped:
-            return (bytes(self._head) + bytes(self._tail)).decode("utf-8", "replace")
-        marker = f"\n[... {self.dropped} bytes of output not kept ...]\n".encode()
-        return (bytes(self._head) + marker + bytes(self._tail)).decode("utf-8", "replace")
+def _label(args: Sequence[str] | str) -> str:
+    """A short name for a command's log files: its program's name."""
+    words = args.split() if isinstance(args, str) else list(args)
+    for word in words:
+        if "=" not in word:  # skip `VAR=value` prefixes of a shell command
+            return Path(word).name or "command"
+    return "command"
 
 
-def _pump(stream: IO[bytes] | None, sink: CappedOutput) -> threading.Thread:
+def _pump(stream: IO[bytes] | None, sink: StreamSink) -> threading.Thread:
     assert stream is not None
     fd = stream.fileno()
 

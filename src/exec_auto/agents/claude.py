@@ -28,11 +28,12 @@ from typing import Any
 from exec_auto import proc
 from exec_auto.agents.base import AgentEvent, AgentResult, AgentTask
 from exec_auto.agents.claude_hook import CHECKED_TOOLS, describe
-from exec_auto.agents.claude_stream import Transcript, parse_stream
+from exec_auto.agents.claude_stream import Transcript, feed
 from exec_auto.config import AgentConfig
 from exec_auto.names import file_name
-from exec_auto.sandbox.denials import denials
+from exec_auto.sandbox.denials import DenialScanner
 from exec_auto.sandbox.proxy import DEFAULT_UPSTREAM, anthropic_credential, key_proxy
+from exec_auto.streams import LineCallback
 from exec_auto.usage import Usage
 
 TOOLS = ("Read", "Write", "Edit", "Glob", "Grep", "Bash")
@@ -114,6 +115,15 @@ class ClaudeAgent:
             )
         timeout = task.timeout if task.timeout is not None else self.config.step_timeout
         repo = task.repo_root.resolve()
+        # The stream is parsed line by line as it arrives: a flood of output that proc keeps
+        # only the start and end of in memory still yields every turn and the final result.
+        transcript, scanner = Transcript(), DenialScanner()
+
+        def on_line(stream: str, line: str) -> None:
+            if stream == "stdout":
+                feed(transcript, line)
+                scanner.feed(line)
+
         with tempfile.TemporaryDirectory(prefix="exec-auto-claude-") as tmp:
             log = Path(tmp) / "refusals.jsonl"
             log.touch()
@@ -121,21 +131,28 @@ class ClaudeAgent:
             if task.sandbox is None:
                 key_file = _key_to_helper(env, Path(tmp))
                 argv = self.argv(cli, task, repo, log, key_file)
-                finished = proc.run(argv, cwd=repo, env=env, timeout=timeout, sandbox=None)
+                finished = proc.run(
+                    argv, cwd=repo, env=env, timeout=timeout, sandbox=None, on_line=on_line
+                )
             else:
                 argv = self.argv(cli, task, repo, log)
-                finished = self._run_contained(argv, task, env, Path(tmp), timeout)
+                finished = self._run_contained(argv, task, env, Path(tmp), timeout, on_line)
             refusals = _read_refusals(log)
-        transcript = parse_stream(finished.stdout)
         incidents = _incidents(refusals, transcript)
         result = to_result(transcript, finished, incidents, timeout)
         if task.sandbox is not None:
-            denied = tuple(AgentEvent("sandbox_denied", d) for d in denials(finished.stdout))
+            denied = tuple(AgentEvent("sandbox_denied", d) for d in scanner.denials())
             result = dataclasses.replace(result, events=(*result.events, *denied))
         return result
 
     def _run_contained(
-        self, argv: list[str], task: AgentTask, env: dict[str, str], tmp: Path, timeout: float
+        self,
+        argv: list[str],
+        task: AgentTask,
+        env: dict[str, str],
+        tmp: Path,
+        timeout: float,
+        on_line: LineCallback,
     ) -> proc.ProcResult:
         """Run the CLI in the task's sandbox; the real key stays here, behind a local proxy.
 
@@ -165,6 +182,7 @@ class ClaudeAgent:
                 timeout=timeout,
                 sandbox=task.sandbox,
                 writable=[tmp],
+                on_line=on_line,
             )
 
     def argv(

@@ -88,25 +88,36 @@ def _sum(parts: Iterable[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+# Non-JSON lines kept for an error message: the last ones (a flood of junk stays bounded).
+MAX_NOISE = 100
+
+
 def parse_stream(stdout: str) -> Transcript:
     """Parse every JSON line; the last `result` line wins."""
     transcript = Transcript()
     for line in stdout.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            transcript.noise.append(line)
-            continue
-        if not isinstance(event, dict):
-            continue
-        if event.get("type") == "result":
-            transcript.result = event
-        elif event.get("type") == "assistant" and event.get("parent_tool_use_id") is None:
-            _add_assistant(transcript, event.get("message") or {})
+        feed(transcript, line)
     return transcript
+
+
+def feed(transcript: Transcript, line: str) -> None:
+    """Add one line of the stream as it arrives (`proc.run`'s on_line), so no line is missed."""
+    line = line.strip()
+    if not line:
+        return
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        transcript.noise.append(line[:2000])
+        if len(transcript.noise) > MAX_NOISE:
+            del transcript.noise[0]
+        return
+    if not isinstance(event, dict):
+        return
+    if event.get("type") == "result":
+        transcript.result = event
+    elif event.get("type") == "assistant" and event.get("parent_tool_use_id") is None:
+        _add_assistant(transcript, event.get("message") or {})
 
 
 def _add_assistant(transcript: Transcript, message: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from exec_auto.agents.base import Agent, AgentEvent, AgentResult, AgentTask
 from exec_auto.config import AgentConfig
 from exec_auto.errors import AgentNotConfiguredError
 from exec_auto.proc import run
-from exec_auto.sandbox.denials import denials
+from exec_auto.sandbox.denials import DenialScanner
 from exec_auto.sandbox.proxy import (
     DEFAULT_UPSTREAM,
     anthropic_credential,
@@ -45,6 +45,8 @@ class CommandAgent:
             "EXEC_AUTO_ATTEMPT": str(task.attempt),
             "EXEC_AUTO_TASK_KIND": task.kind,
         }
+        # Every line is scanned as it arrives: a refusal in the middle of a flood is not missed.
+        scanner = DenialScanner()
         with contextlib.ExitStack() as stack:
             if task.sandbox is not None:
                 env.update(proxied_api_env(stack, os.environ))
@@ -56,12 +58,10 @@ class CommandAgent:
                 timeout=task.timeout,
                 # Inside the run's sandbox (agent variant: its network policy) when there is one.
                 sandbox=task.sandbox,
+                on_line=(lambda _stream, line: scanner.feed(line)) if task.sandbox else None,
             )
         tail = result.output[-TAIL_CHARS:]
-        events = tuple(
-            AgentEvent("sandbox_denied", d)
-            for d in (denials(result.output) if task.sandbox is not None else [])
-        )
+        events = tuple(AgentEvent("sandbox_denied", d) for d in scanner.denials())
         if result.timed_out:
             return AgentResult(
                 "timeout",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 from exec_auto import proc
 from exec_auto.agents.guard import OutsideRepoError, check_command, resolve_inside
 from exec_auto.redact import redact
-from exec_auto.sandbox.denials import denials
+from exec_auto.sandbox.denials import DenialScanner
 
 MAX_READ_BYTES = 256 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -206,13 +206,20 @@ class RepoTools:
             if limit <= 0:
                 raise ToolError("the step's time is up; no more commands can run")
         env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_ENV}
+        scanner = DenialScanner()
         result = proc.run(
-            command, shell=True, cwd=self.root, env=env, timeout=limit, sandbox=self.sandbox
+            command,
+            shell=True,
+            cwd=self.root,
+            env=env,
+            timeout=limit,
+            sandbox=self.sandbox,
+            on_line=lambda _stream, line: scanner.feed(line),
         )
         output = cut_output(redact(result.output, repo_root=self.root))
         if self.sandbox is not None:
             with self._lock:
-                self.denials.extend(denials(result.output))
+                self.denials.extend(scanner.denials())
         if result.timed_out:
             return f"timed out after {limit:.0f} s (process group killed)\n{output}".rstrip()
         return f"exit code {result.returncode}\n{output}".rstrip()

@@ -19,6 +19,7 @@ from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
 from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
+from exec_auto.executor.outputs import run_logs, step_outputs
 from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.redgreen import start_red_green
 from exec_auto.executor.snapshot import Snapshotter
@@ -285,6 +286,7 @@ def _run_ticket(
                 auditor=Auditor(snapshots.store) if config.evidence.integrity else None,
                 guard=GitGuard.start(root, exclude=[ticket.rel_dir]),
                 decisions=decisions or Autonomous(),
+                logs=run_logs(scratch, ticket.name),
             )
 
         def check_lock() -> None:
@@ -345,7 +347,8 @@ def _baseline(env: StepEnv) -> None:
     if not (config.gates.enabled and config.gates.baseline):
         return
     try:
-        report = env.gates.baseline(gate_context(env, None, ()))
+        with step_outputs(env, None):
+            report = env.gates.baseline(gate_context(env, None, ()))
     except Exception as exc:  # a baseline that cannot run is logged, not fatal
         env.store.log_issue(
             "gate_error",
@@ -558,7 +561,8 @@ def _finish(
     hooks: FormatHooks | None = None,
 ) -> TicketOutcome:
     store, config = env.store, env.config
-    final = _final_gate(env)
+    with step_outputs(env, None):
+        final = _final_gate(env)
     judge = None
     if config.agent.judge and agent.name in JUDGING_BACKENDS:
         judge = _judge(agent, ticket.name, env.root, config.agent.step_timeout, env.sandbox)
@@ -567,15 +571,16 @@ def _finish(
     log_vanished(env, final)
     before = start_red_green(env, criteria, final)
     try:
-        store.progress.acceptance_criteria = validate(
-            criteria,
-            env.root,
-            final.passed_tests,
-            final.failed_tests,
-            judge,
-            _verify_env(env),
-            before,
-        )
+        with step_outputs(env, None):
+            store.progress.acceptance_criteria = validate(
+                criteria,
+                env.root,
+                final.passed_tests,
+                final.failed_tests,
+                judge,
+                _verify_env(env),
+                before,
+            )
     finally:
         if before is not None:
             store.progress.red_green = before.record

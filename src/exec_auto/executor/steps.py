@@ -18,6 +18,7 @@ from exec_auto.evidence.finding import feedback as integrity_feedback
 from exec_auto.executor.decisions import parse_decisions
 from exec_auto.executor.history import StepHistory
 from exec_auto.executor.integrity import audit_step, blocking, log_integrity
+from exec_auto.executor.outputs import step_outputs
 from exec_auto.executor.pauses import consult_pause, pause_before, with_decisions
 from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
 from exec_auto.executor.snapshot import Snapshot, Snapshotter
@@ -79,6 +80,8 @@ class StepEnv:
     decisions: DecisionProvider = field(default_factory=Autonomous)
     # The second layer: git state and the user's uncommitted work, checked around every call.
     guard: GitGuard | None = None
+    # The run's output log folder (commands' stdout/stderr, capped); None: no logs kept.
+    logs: Path | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -94,7 +97,8 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
     if env.guard is not None:
         env.guard.baseline()
     try:
-        result = env.agent.run(task)
+        with step_outputs(env, task.step_id):
+            result = env.agent.run(task)
     except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
         result = AgentResult("error", error=f"agent crashed: {type(exc).__name__}: {exc}")
     # Nothing the agent started outlives its call (a sandbox's PID namespace already did this).
@@ -193,7 +197,8 @@ def _run_gates(
     if env.guard is not None:
         env.guard.baseline()
     try:
-        return env.gates.after_step(ctx)
+        with step_outputs(env, step.id):
+            return env.gates.after_step(ctx)
     except Exception as exc:  # a crashing gate is logged like any other problem
         env.store.log_issue(
             "gate_error",

@@ -16,19 +16,32 @@ _LINE_CHARS = 300
 
 def denials(output: str) -> list[str]:
     """Up to MAX_DENIALS distinct lines of output that report a write the sandbox refused."""
-    found: list[str] = []
+    scanner = DenialScanner()
     for raw in output.splitlines():
-        if not _EROFS.search(raw):
-            continue
+        scanner.feed(raw)
+    return scanner.denials()
+
+
+class DenialScanner:
+    """Collects refusals line by line as a command prints (`proc.run`'s on_line), none missed."""
+
+    def __init__(self) -> None:
+        self._found: list[str] = []
+
+    def feed(self, raw: str) -> None:
+        """Look at one line of output."""
+        if len(self._found) >= MAX_DENIALS or not _EROFS.search(raw):
+            return
         line = _unwrap(raw).strip()
         for part in line.splitlines():
             if _EROFS.search(part):
                 text = part.strip()[:_LINE_CHARS]
-                if text not in found:
-                    found.append(text)
-        if len(found) >= MAX_DENIALS:
-            break
-    return [f"the sandbox refused a write: {line}" for line in found[:MAX_DENIALS]]
+                if text not in self._found and len(self._found) < MAX_DENIALS:
+                    self._found.append(text)
+
+    def denials(self) -> list[str]:
+        """What was found, one sentence each."""
+        return [f"the sandbox refused a write: {line}" for line in self._found]
 
 
 def _unwrap(line: str) -> str:
