@@ -273,6 +273,7 @@ def run(
             None if prefix is None else prefix.with_name(f"{prefix.name}.{name}.log"),
             on_line,
             lock,
+            Path(cwd) if cwd is not None else Path.cwd(),
         )
         for name in ("stdout", "stderr")
     )
@@ -316,7 +317,8 @@ def _label(args: Sequence[str] | str) -> str:
     """A short name for a command's log files: its program's name."""
     words = args.split() if isinstance(args, str) else list(args)
     for word in words:
-        if "=" not in word:  # skip `VAR=value` prefixes of a shell command
+        word = word.lstrip("({!")
+        if word and "=" not in word:  # skip `VAR=value` prefixes of a shell command
             return Path(word).name or "command"
     return "command"
 

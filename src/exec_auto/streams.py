@@ -86,9 +86,12 @@ class LogFile:
     (a silent command leaves no file) and readable by its owner only.
     """
 
-    def __init__(self, path: Path, head: int = DEFAULT_LOG_HEAD) -> None:
+    def __init__(
+        self, path: Path, head: int = DEFAULT_LOG_HEAD, repo_root: Path | None = None
+    ) -> None:
         self.path = path
         self.head = head
+        self.repo_root = repo_root  # whose .env values are redacted too
         self.written = 0  # raw bytes of the stream that went into the head
         self._file: IO[bytes] | None = None
         self._pending = ""  # text of the head not yet redacted and written
@@ -136,7 +139,7 @@ class LogFile:
         """Write all but the last _REDACT_CARRY characters of a long line, redacted."""
         from exec_auto.redact import redact
 
-        clean = redact(self._pending)
+        clean = redact(self._pending, repo_root=self.repo_root)
         self._write(clean[:-_REDACT_CARRY])
         # Already redacted: the kept part is redacted again with what follows it, harmlessly.
         self._pending = clean[-_REDACT_CARRY:]
@@ -145,7 +148,7 @@ class LogFile:
         from exec_auto.redact import redact
 
         if text:
-            self._write(redact(text))
+            self._write(redact(text, repo_root=self.repo_root))
         elif final and self._file is None:
             self._write("")
 
@@ -212,10 +215,11 @@ class StreamSink:
         log: Path | None,
         on_line: LineCallback | None,
         lock: threading.Lock,
+        repo_root: Path | None = None,
     ) -> None:
         self.name = name
         self.memory = CappedOutput(cap)
-        self.log = LogFile(log) if log is not None else None
+        self.log = LogFile(log, repo_root=repo_root) if log is not None else None
         self.lines = _Lines(name, on_line, lock) if on_line is not None else None
         self.log_path: Path | None = None
         # A pump abandoned to an escaped grandchild may still be adding when the command is done.

@@ -29,7 +29,9 @@ FLOOD = (
     "import sys\n"
     "out = sys.stdout.buffer\n"
     "for i in range(50):\n"
-    "    start = b'LINE %03d ' % i + (b'" + SECRET.encode().decode() + " ' if i in (0, 49) else b'')\n"
+    "    start = b'LINE %03d ' % i + (b'"
+    + SECRET.encode().decode()
+    + " ' if i in (0, 49) else b'')\n"
     "    out.write(start + b'x' * (1048575 - len(start)) + b'\\n')\n"
     "print('the end on stderr', file=sys.stderr)\n"
 )
@@ -136,7 +138,9 @@ def test_claude_stream_json_is_parsed_whole_even_when_memory_keeps_only_its_ends
     assert transcript.noise == []
 
 
-def test_a_run_logs_the_flood_and_points_at_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_run_logs_the_flood_and_points_at_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     root = tmp_path / "proj"
     root.mkdir()
     ticket = make_project(root, titles=["Only"])
@@ -144,7 +148,11 @@ def test_a_run_logs_the_flood_and_points_at_its_file(tmp_path: Path, monkeypatch
     script.write_text(FLOOD)
     monkeypatch.setenv("EXEC_AUTO_SANDBOX_WRITABLE", str(tmp_path))
     run_cli(
-        root, monkeypatch, f"{sys.executable} {script}; echo work > a.txt", "--no-gates", "--no-archive"
+        root,
+        monkeypatch,
+        f"{sys.executable} {script}; echo work > a.txt",
+        "--no-gates",
+        "--no-archive",
     )
     progress = YAML(typ="safe").load((ticket / "progress.yaml").read_text())
     [issue] = [i for i in progress["issues"] if i["type"] == "output_truncated"]

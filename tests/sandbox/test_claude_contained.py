@@ -12,13 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
-from exec_auto.agents.base import AgentTask
-from exec_auto.agents.claude import ClaudeAgent
-from exec_auto.config import AgentConfig, SandboxConfig
-from exec_auto.sandbox.session import open_sandbox
+from exec_auto.cli import main
 from tests.agents.test_claude_backend import cli_env, needs_cli
-from tests.conftest import init_repo, requires_sandbox
+from tests.conftest import make_project, requires_sandbox
 from tests.fakes.anthropic_server import FakeAnthropic, text, tool_use
 from tests.helpers.procs import wait_gone
 
@@ -45,7 +43,7 @@ def test_a_hostile_session_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.Mo
     repo.mkdir()
     (repo / ".env").write_text("SECRET=ENV-CANARY\n")
     (repo / "app.py").write_text("x = 1\n")
-    init_repo(repo)
+    ticket = make_project(repo, titles=["Only"])
     py = sys.executable
     token = "daemon-token-claude"
     script = [
@@ -65,23 +63,19 @@ def test_a_hostile_session_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.Mo
         ),
         text("done"),
     ]
-    box, _ = open_sandbox(repo, None, SandboxConfig(mode="on"))
-    assert box is not None
-    try:
-        env = {**cli_env(home), "ANTHROPIC_API_KEY": KEY}
-        with FakeAnthropic(script) as fake:
-            config = AgentConfig.model_validate({"name": "claude", "base_url": fake.base_url})
-            agent = ClaudeAgent(config, extra_env=env)
-            result = agent.run(
-                AgentTask(
-                    "t", "1", "Misbehave", "Step 1: misbehave", repo, timeout=120, sandbox=box
-                )
-            )
-            bodies = json.dumps(fake.requests)
-            headers = list(fake.headers)
-    finally:
-        box.close()
-    assert result.status == "ok", result.error
+    for name, value in {**cli_env(home), "ANTHROPIC_API_KEY": KEY}.items():
+        monkeypatch.setenv(name, value)
+    record = tmp_path / "recording.json"
+    with FakeAnthropic(script) as fake:
+        monkeypatch.chdir(repo)
+        flags = ["--no-gates", "--no-archive", "--no-judge", "--force", "--sandbox", "on"]
+        agent = ["--agent", "claude", "--base-url", fake.base_url]
+        code = main(["run", "feature-x", *agent, *flags, "--record", str(record)])
+        bodies = json.dumps(fake.requests)
+        headers = list(fake.headers)
+    assert code in (0, 1)
+    progress = YAML(typ="safe").load((ticket / "progress.yaml").read_text())
+    assert progress["implementation_steps"][0]["status"] == "completed", progress["issues"]
     assert len(fake.requests) == len(script)  # every command ran and the session finished
     # Outside untouched, nothing planted.
     assert (outside / "keep.txt").read_text() == "outside canary\n"
@@ -90,11 +84,21 @@ def test_a_hostile_session_in_the_sandbox(tmp_path: Path, monkeypatch: pytest.Mo
     assert "hooksPath" not in (repo / ".git" / "config").read_text()
     # No secret anywhere the model or the repository could see it.
     written = (repo / "leak1.txt").read_text() + (repo / "leak2.txt").read_text()
+    places = {
+        "request bodies": bodies,
+        "repository files": written,
+        "the recording": record.read_text(),
+        "progress.yaml": (ticket / "progress.yaml").read_text(),
+        "the report": (ticket / "report.md").read_text() + (ticket / "report.json").read_text(),
+        "output logs": "".join(
+            p.read_text() for p in (repo / ".git" / "exec-auto" / "logs").rglob("*.log")
+        ),
+    }
     for secret in (KEY, "SSH-CANARY", "ENV-CANARY"):
-        assert secret not in written
-        assert secret not in bodies
+        for where, content in places.items():
+            assert secret not in content, (secret, where)
     # The CLI authenticated through the proxy, which added the real key.
     assert headers and all(h.get("x-api-key") == KEY for h in headers)
     # The kernel's refusals were noticed and reported.
-    assert any(e.kind == "sandbox_denied" for e in result.events)
+    assert any(i["type"] == "sandbox_denied" for i in progress["issues"])
     assert not wait_gone("CANARY_TOKEN", token)

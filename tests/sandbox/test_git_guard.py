@@ -71,11 +71,15 @@ def test_the_users_work_and_git_state_survive(
     assert not (root / ".git" / "hooks" / "pre-commit").exists()
     assert (root / "a.txt").read_text() == "work\n"  # the step's own work stays
     issues = _issues(root)
-    # `git stash -u` on a read-only .git fails without a word: nothing changed, nothing to log.
-    assert issues or (mode, case) == ("on", "stash"), "each change is logged"
+    # Each case is logged: a change undone, or a write the kernel refused - `git stash -u` on the
+    # read-only .git fails without a word, and git's own trace still names it.
+    assert issues, "each case is logged"
     assert all(i["severity"] == "high" for i in issues if i["type"] == "git_state_changed")
     if mode == "on":  # .git is read-only in the sandbox: the kernel refused, nothing to undo
-        assert case in ("clean", "stash") or {i["type"] for i in issues} == {"sandbox_denied"}
+        assert case == "clean" or {i["type"] for i in issues} == {"sandbox_denied"}
+        if case != "hooks":  # git's refusal, named by its command (the hook write is the shell's)
+            git_word = DESTROY[case].split()[1]
+            assert any(f"`git {git_word}" in i["description"] for i in issues), issues
     if case == "commit" and mode == "off":
         text = " ".join(i["details"] for i in issues)
         assert "README.md" in text and "agent" in text  # the commit's id, subject and files

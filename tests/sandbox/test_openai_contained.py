@@ -66,6 +66,8 @@ def test_a_hostile_model_through_the_openai_backend(
                 "--no-archive",
                 "--no-judge",
                 "--force",
+                "--record",
+                str(tmp_path / "recording.json"),
             ]
         )
         bodies = json.dumps(fake.requests)
@@ -78,8 +80,14 @@ def test_a_hostile_model_through_the_openai_backend(
     for secret in (KEY, "SSH-CANARY", "ENV-CANARY-VALUE"):
         assert secret not in bodies, secret
         assert secret not in leak, secret
-        for place in (ticket / "progress.yaml", ticket / "report.md", ticket / "report.json"):
-            assert secret not in place.read_text()
+        for place in (
+            ticket / "progress.yaml",
+            ticket / "report.md",
+            ticket / "report.json",
+            tmp_path / "recording.json",
+            *sorted((root / ".git" / "exec-auto" / "logs").rglob("*.log")),
+        ):
+            assert secret not in place.read_text(), place
     progress = YAML(typ="safe").load((ticket / "progress.yaml").read_text())
     types = [i["type"] for i in progress["issues"]]
     assert "sandbox_denied" in types  # the kernel's refusals, seen in the commands' output

@@ -92,12 +92,15 @@ class Recorder:
 
     def add(self, task: AgentTask, result: AgentResult, patch: str) -> None:
         """Record one agent call and save the file."""
+        root = task.repo_root
+        # Recordings get shared: no secret in any field. A patch line holding one no longer
+        # applies on replay, which is the lesser harm than a key in a file passed around.
         self.data["calls"][_key(task)] = {
             "status": result.status,
-            "summary": redact(result.summary[-500:], repo_root=task.repo_root),
-            "error": result.error,
+            "summary": redact(result.summary[-500:], repo_root=root),
+            "error": redact(result.error, repo_root=root) if result.error else result.error,
             "subtype": result.subtype,
-            "patch": patch,
+            "patch": redact(patch, repo_root=root),
         }
         atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True) + "\n")
 

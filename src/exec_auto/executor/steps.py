@@ -111,7 +111,20 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
 
 
 def check_git_state(env: StepEnv, step_id: str | None, who: str) -> None:
-    """Compare the repository with the last check; log each change (already put back) as an issue."""
+    """Compare the repository with the last check; log each change (already put back) as an issue.
+
+    In the sandbox, git-state writes the kernel refused (`.git/` is read-only) are logged too:
+    nothing changed, but the attempt is misbehaviour worth a line (`git stash -u` fails silently).
+    """
+    for attempt in env.sandbox.git_attempts() if env.sandbox is not None else ():
+        env.store.log_issue(
+            "sandbox_denied",
+            f"{who}: {attempt.line()}",
+            step_id=step_id,
+            severity="medium",
+            details=attempt.error,
+            action_taken="Refused by the sandbox (kernel); nothing was changed",
+        )
     if env.guard is None:
         return
     earlier_work = {
@@ -144,7 +157,15 @@ def _log_agent_problems(env: StepEnv, step: Step, result: AgentResult, what: str
             severity="medium",
             action_taken="Refused by exec-auto's guard; the agent went on",
         )
+    # git's own refusals were logged from its trace (check_git_state): not a second time here.
+    traced = {
+        i.details
+        for i in env.store.progress.issues
+        if i.type == "sandbox_denied" and i.step_id == step.id and i.details
+    }
     for event in result.events:
+        if event.kind == "sandbox_denied" and any(t in event.text for t in traced):
+            continue
         severity, action = EVENT_LOGGING[event.kind]
         env.store.log_issue(
             event.kind, event.text, step_id=step.id, severity=severity, action_taken=action

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from exec_auto.errors import ExecAutoError
 from exec_auto.sandbox.backend import SandboxBackend, first_usable
+from exec_auto.sandbox.gittrace import GitAttempt, collect
 from exec_auto.sandbox.policy import BASE_ENV_ALLOW, SandboxPolicy
 
 if TYPE_CHECKING:
@@ -93,6 +94,12 @@ class Sandbox:
         policy = self.policy.with_writable(*writable)
         env = policy.environment(source_env, explicit_env)
         return self.backend.wrap(policy, argv, cwd.resolve()), env
+
+    def git_attempts(self) -> list[GitAttempt]:
+        """git-state writes inside the sandbox that failed since the last call (see gittrace)."""
+        if self.run_dir is None:
+            return []
+        return collect(self.run_dir / "git-trace")
 
     def close(self) -> None:
         """Remove the run's private HOME and TMPDIR."""
@@ -254,7 +261,11 @@ def build_policy(
     ]
     extra = os.environ.get("EXEC_AUTO_SANDBOX_WRITABLE", "")
     writable = [Path(p).resolve() for p in (*config.writable, *extra.split(os.pathsep)) if p]
-    env_set: dict[str, str] = {}
+    # git traces every git process inside into here, so refused git-state writes are logged.
+    trace = run_dir / "git-trace"
+    trace.mkdir(exist_ok=True)
+    writable.append(trace.resolve())
+    env_set: dict[str, str] = {"GIT_TRACE2_EVENT": str(trace.resolve())}
     for env in project_envs:
         if env.parent.name == "virtualenvs" and "pypoetry" in env.parts:
             # `poetry run` inside finds the project's env where it really lives (HOME is private).
