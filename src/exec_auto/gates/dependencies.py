@@ -9,17 +9,21 @@ never installed under a guessed name (typosquatted packages wait for exactly tha
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exec_auto import proc
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.gates.environment import Environment, read_pyproject
 from exec_auto.gates.paths import clip
+
+if TYPE_CHECKING:
+    from exec_auto.sandbox.session import Sandbox
 
 # import name -> distribution name, where the two differ beyond PEP 503 normalisation.
 IMPORT_TO_DISTRIBUTION: dict[str, str] = {
@@ -207,12 +211,45 @@ def install(env: Environment, requirement: str, timeout: float) -> InstallOutcom
         )
 
 
+# The package managers' settings (index, mirror, cache, find-links) pass into the install.
+_MANAGER_ENV = ("PIP_", "UV_", "POETRY_", "PDM_")
+
+
+def environment_dirs(env: Environment) -> list[Path]:
+    """The project's own environment: the virtualenv its interpreter runs in (none: a bare one)."""
+    executable = env.probe().get("executable")
+    if not executable:
+        return []
+    prefix = Path(str(executable)).parent.parent
+    return [prefix] if (prefix / "pyvenv.cfg").is_file() else []
+
+
+def _install_sandbox(env: Environment) -> Sandbox | None:
+    """Where the install runs: in the run's sandbox with network and the environment writable.
+
+    Outside only when there is no sandbox (--sandbox off), or when the interpreter is not in a
+    virtualenv: then pip would write a system or user site, which is no project's environment.
+    """
+    box = proc.current_sandbox()
+    if box is None:
+        return None
+    dirs = environment_dirs(env)
+    return box.for_installs(dirs) if dirs else None
+
+
 def _install(env: Environment, requirement: str, timeout: float) -> InstallOutcome:
     argv = install_argv(env, requirement)
-    # An install needs the network and writes the environment, which the sandbox keeps read-only:
-    # it runs outside, and installs only what exec-auto itself chose (plan or curated table).
+    # Only what exec-auto itself chose (plan or curated table) is installed; the install runs in
+    # the sandbox (network on, only the environment writable): a package's build or install code
+    # runs there with no key, no HOME and no write outside the repository and the environment.
+    contained = _install_sandbox(env)
+    manager_env = {k: v for k, v in os.environ.items() if k.startswith(_MANAGER_ENV)}
     result = proc.run(
-        argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout, sandbox=None
+        argv,
+        cwd=env.repo_root,
+        extra_env={**manager_env, **env.extra_env},
+        timeout=timeout,
+        sandbox=contained,
     )
     if (
         not result.ok
@@ -223,7 +260,11 @@ def _install(env: Environment, requirement: str, timeout: float) -> InstallOutco
         target = env.probe().get("executable") or env.python[-1]
         argv = [sys.executable, "-m", "pip", "--python", str(target), "install", requirement]
         result = proc.run(
-            argv, cwd=env.repo_root, extra_env=env.extra_env, timeout=timeout, sandbox=None
+            argv,
+            cwd=env.repo_root,
+            extra_env={**manager_env, **env.extra_env},
+            timeout=timeout,
+            sandbox=contained,
         )
     command = (
         " ".join(argv[:3]) if env.kind in ("poetry", "uv", "pdm") else f"pip install {requirement}"

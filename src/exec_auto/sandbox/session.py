@@ -33,6 +33,13 @@ _ENV_SCAN_LIMIT = 20_000
 # read-only mount still accepts connections (docker = root, tmux = a shell, ssh-agent = your keys).
 _SECRET_PLACES = ("/run/user", "/var/run/docker.sock", "/run/docker.sock", "/run/podman")
 _SECRET_GLOBS = ("/tmp/ssh-*", "/tmp/tmux-*", "/tmp/.X11-unix", "/tmp/screen*", "/run/screen")
+# A package manager's own configuration under HOME (indexes, mirrors), read-only for installs,
+# pointed at by the variable each manager reads it from.
+_MANAGER_CONFIG = {
+    "PIP_CONFIG_FILE": (".config/pip/pip.conf", ".pip/pip.conf"),
+    "UV_CONFIG_FILE": (".config/uv/uv.toml",),
+    "POETRY_CONFIG_DIR": (".config/pypoetry",),
+}
 # Tools an agent or a gate commonly starts; if one lives under a hidden HOME it is exposed.
 _TOOLS = ("python3", "python", "poetry", "uv", "pdm", "hatch", "node", "npm", "npx", "git")
 
@@ -77,6 +84,24 @@ class Sandbox:
     def for_tools(self) -> Sandbox:
         """The variant for gates, verify commands and the API backends' shell tool."""
         return replace(self, policy=self.policy.with_network(self.tools_network))
+
+    def for_installs(self, environment: Iterable[Path]) -> Sandbox:
+        """The variant for a dependency install: network on, the project's environment writable.
+
+        Everything else stays as for any command (repository writable except .git/, HOME private
+        and empty, no key in the environment); the package managers' own configuration files under
+        the real HOME become readable, so an index or mirror configured there still applies.
+        """
+        policy = self.policy.with_network(True).with_writable(*environment)
+        fixed: dict[str, str] = {}
+        exposed: list[Path] = []
+        for variable, candidates in _MANAGER_CONFIG.items():
+            found = next((h / c for h in _homes() for c in candidates if (h / c).exists()), None)
+            if found is not None:
+                fixed[variable] = str(found)
+                exposed.append(found.resolve())
+        policy = replace(policy, exposed=tuple(dict.fromkeys((*policy.exposed, *exposed))))
+        return replace(self, policy=policy.with_env(**fixed))
 
     def with_policy(self, policy: SandboxPolicy) -> Sandbox:
         """The same backend with another policy (derived from this one)."""
