@@ -10,7 +10,7 @@ import json
 import re
 
 _EROFS = re.compile(r"read-only file system", re.IGNORECASE)
-MAX_DENIALS = 5
+MAX_DENIALS = 20
 _LINE_CHARS = 300
 
 
