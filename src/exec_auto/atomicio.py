@@ -38,6 +38,16 @@ def new_file_mode() -> int:
     return 0o666 & ~_umask()
 
 
+# Room left in a 255-byte name for the temp file's dot, pid, random part and suffix.
+_TEMP_STEM_MAX = 200
+
+
+def _temp_stem(name: str) -> str:
+    """name, cut so the temp file's name stays legal when name is near the 255-byte limit."""
+    raw = name.encode("utf-8")
+    return name if len(raw) <= _TEMP_STEM_MAX else raw[:_TEMP_STEM_MAX].decode("utf-8", "ignore")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text to path via a temp file in the same directory, fsync, rename, fsync the directory.
 
@@ -46,7 +56,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
     directory = path.parent
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory
+        prefix=f".{_temp_stem(path.name)}.{os.getpid()}.", suffix=".tmp", dir=directory
     )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -362,6 +362,10 @@ def _flags() -> list[Case]:
         ("max-budget-inf", ("--max-budget-usd", "inf"), "--max-budget-usd"),
         ("record-missing-dir", ("--record", "no/such/dir/rec.json"), "does not exist"),
         ("record-is-dir", ("--record", "specs"), "is a folder"),
+        # os.access says yes to root for /proc and /sys: only creating a file tells.
+        ("record-in-proc", ("--record", "/proc/rec.json"), "cannot write in the folder /proc"),
+        ("record-in-sys", ("--record", "/sys/rec.json"), "cannot write in the folder /sys"),
+        ("report-dir-in-proc", ("--report-dir", "/proc/reports"), "cannot be created"),
         ("report-dir-is-file", ("--report-dir", "README.md"), "is a file"),
         ("replay-file-missing", ("--agent", "replay", "--replay-file", "nope.json"), "recording"),
         ("runner-unknown", ("--runner", "maven"), "--runner"),

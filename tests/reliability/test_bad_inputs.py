@@ -20,7 +20,6 @@ import pytest
 from tests.reliability.corpus import TICKET, Case, all_cases
 from tests.reliability.support import (
     Outcome,
-    build_template,
     changed,
     cli,
     cli_subprocess,
@@ -29,12 +28,6 @@ from tests.reliability.support import (
 )
 
 CASES = all_cases()
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed project every case starts from."""
-    return build_template(tmp_path_factory.mktemp("reliability") / "template")
 
 
 def test_the_corpus_is_large_and_ids_are_unique():

@@ -18,7 +18,7 @@ from exec_auto.config import GatesConfig
 from exec_auto.evidence.scratch import ScratchCheckout
 from exec_auto.executor.history import HistoryError, latest_run
 from exec_auto.executor.snapshot import SnapshotStore
-from exec_auto.executor.steps import StepEnv
+from exec_auto.executor.steps import StepEnv, open_gate_error
 from exec_auto.gates.base import GateReport
 from exec_auto.gates.bisect import BisectResult, Point, bisect
 from exec_auto.gates.environment import Environment, make_environment, scratch_environment
@@ -140,6 +140,8 @@ def log_final_findings(env: StepEnv, final: GateReport, result: BisectResult | N
     """Log what the final gate found that no step logged, under the step bisection blames."""
     blames = result.blames if result is not None else {}
     for finding in final.new_findings:
+        if open_gate_error(env, finding.type, finding.description) is not None:
+            continue  # a gate that could not run after a step either: logged once, there (#12)
         blame = blames.get(finding.test_id) if finding.test_id else None
         kind, severity, step_id = finding.type, finding.severity, None
         description, details = f"final gate: {finding.description}", finding.details

@@ -22,6 +22,7 @@ from exec_auto.executor.snapshot import Snapshot, SnapshotStore, all_stores, saf
 from exec_auto.proc import run
 
 REF_ROOT = "refs/exec-auto"
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "exec-auto",
     "GIT_AUTHOR_EMAIL": "exec-auto@localhost",
@@ -158,7 +159,7 @@ class StepHistory:
             f"exec-auto: {self.store.ticket} step {step_id}: {title}\n\n"
             f"{STEP_TRAILER}: {step_id}\n{STATUS_TRAILER}: {status}\n"
         )
-        commit = self._commit(end.tree, self.parent_of(step_id), message)
+        commit = self._commit_on_chain(step_id, end.tree, message)
         self._set(self.step_ref(step_id), commit)
         self._load()[f"step-{safe_name(step_id)}"] = commit
         return commit
@@ -166,9 +167,38 @@ class StepHistory:
     def record_attempt(self, step_id: str, label: str, snap: Snapshot) -> str:
         """Keep an intermediate snapshot (e.g. after a fix attempt) until the ticket is archived."""
         ref = f"{self.prefix}/attempts/step-{safe_name(step_id)}-{safe_name(label)}"
-        commit = self._commit(snap.tree, self.parent_of(step_id), f"{step_id}: {label}")
+        commit = self._commit_on_chain(step_id, snap.tree, f"{step_id}: {label}")
         self._set(ref, commit)
         return commit
+
+    def _commit_on_chain(self, step_id: str, tree: str, message: str) -> str:
+        """A commit of tree on the step's parent; a new chain when the store was deleted.
+
+        The agent (outside a sandbox) may delete `.git/exec-auto`: the earlier steps' commits are
+        gone with the store, so the chain starts again from the work tree's HEAD.
+        """
+        try:
+            return self._commit(tree, self.parent_of(step_id), message)
+        except ExecAutoError:
+            if self._chain_intact():
+                raise
+        self.store.ensure()
+        head = self.store.root_head()
+        if head:
+            self.store.add_boundary(head)
+            base = head
+        else:
+            base = self._commit(_EMPTY_TREE, None, f"exec-auto: {self.store.ticket} (history lost)")
+        self._set(f"{self.prefix}/base", base)
+        self._known = {"base": base}
+        return self._commit(tree, base, message)
+
+    def _chain_intact(self) -> bool:
+        """Whether every commit this run recorded is still in the store."""
+        return all(
+            self.store.try_git("cat-file", "-e", f"{commit}^{{commit}}").ok
+            for commit in self._load().values()
+        )
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -25,7 +25,12 @@ from exec_auto.executor.redgreen import start_red_green
 from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
-from exec_auto.executor.steps import StepEnv, check_git_state, gate_context, run_step
+from exec_auto.executor.steps import (
+    StepEnv,
+    check_git_state,
+    gate_context,
+    run_step,
+)
 from exec_auto.executor.ui import RunUI
 from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
@@ -126,11 +131,23 @@ def _prepare_progress(
     for warning in warnings:
         ui.message(f"[AUTO] {warning}")
     fresh = progress is None
+    # No record but a warning: the file could not be read and was moved aside.
+    moved_aside = warnings if progress is None else []
     if progress is None:
         progress = fresh_progress(ticket.name, ticket_type)
     progress.ticket.status = "in_progress"
     progress.ticket.completed_at = None
-    return ProgressStore(path, progress, ticket.root, on_issue=ui.issue_logged), fresh
+    store = ProgressStore(path, progress, ticket.root, on_issue=ui.issue_logged)
+    for warning in moved_aside:
+        # In the record, so the report says why every step starts again.
+        store.log_issue(
+            "progress_unreadable",
+            warning,
+            step_id=None,
+            severity="medium",
+            action_taken="Started a fresh record; the old file was kept beside it",
+        )
+    return store, fresh
 
 
 def run_ticket(
@@ -292,7 +309,12 @@ def _run_ticket(
         def check_lock() -> None:
             for note in lock.refresh():
                 store.log_issue(
-                    "runtime_error", note, step_id=None, severity="low", action_taken="Repaired"
+                    "runtime_error",
+                    note,
+                    step_id=None,
+                    severity="low",
+                    action_taken="Repaired",
+                    once=True,
                 )
 
         try:

@@ -34,6 +34,8 @@ STORES = Path("exec-auto") / "snapshots"
 SCRATCH_STORE = "_scratch"
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# git's empty tree: what a repository without a commit is compared with.
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ class Snapshotter:
         scratch = state_dir(root)
         _remove_orphans(scratch)
         self._index = scratch / f"snapshot-index-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # Problems the run logs as issues (a store deleted mid-run); see drain_notes.
+        self.notes: list[str] = []
 
     def __enter__(self) -> Snapshotter:
         return self
@@ -256,7 +260,7 @@ class Snapshotter:
         touched = FilesTouched()
         if before.tree == after.tree:
             return touched
-        out = self.store.git("diff", "--name-status", "--no-renames", "-z", before.tree, after.tree)
+        out = self._diff(("--name-status", "--no-renames", "-z"), before, after)
         fields = out.split("\0")
         for status, path in zip(fields[0::2], fields[1::2], strict=False):
             if status.startswith("A"):
@@ -271,7 +275,33 @@ class Snapshotter:
         """A binary-safe patch from before to after (for recordings)."""
         if before.tree == after.tree:
             return ""
-        return self.store.git("diff", "--binary", "--no-renames", before.tree, after.tree)
+        return self._diff(("--binary", "--no-renames"), before, after)
+
+    def _diff(self, options: tuple[str, ...], before: Snapshot, after: Snapshot) -> str:
+        """git diff of two snapshots; against the last commit when `before` was lost.
+
+        The agent (outside a sandbox) may delete `.git/exec-auto`, and the snapshot store with
+        it: a tree taken before that is gone. The step is then compared with HEAD (an
+        over-estimate: uncommitted changes from before the step count too) and a note says so.
+        """
+        args = ("diff", *options, before.tree, after.tree)
+        found = self.store.try_git(*args)
+        if found.ok:
+            return found.stdout
+        if self.store.try_git("cat-file", "-e", f"{before.tree}^{{tree}}").ok:
+            _checked(found, args, self.store.path)
+        head = self.store.try_git("rev-parse", "--verify", "-q", "HEAD^{tree}")
+        base = head.stdout.strip() if head.ok and head.stdout.strip() else _EMPTY_TREE
+        self.notes.append(
+            f"exec-auto's snapshot store ({self.store.path}) was deleted during the run; "
+            "this step's changes are counted against the last commit instead"
+        )
+        return self.store.git("diff", *options, base, after.tree)
+
+    def drain_notes(self) -> list[str]:
+        """What went wrong with the snapshots since the last call (each said once)."""
+        notes, self.notes = list(dict.fromkeys(self.notes)), []
+        return notes
 
 
 def _ignored(root: Path, path: str) -> bool:

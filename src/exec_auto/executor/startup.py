@@ -45,9 +45,9 @@ class SpecState:
     def unwritable_reason(self) -> str | None:
         """Why status changes are not recorded in the spec (None: they are, or no spec)."""
         if self.problem is not None:
-            return f"it could not be read ({self.problem})"
+            return f"could not be read ({self.problem})"
         if self.spec is not None and self.spec.not_writable is not None:
-            return f"it has a duplicate key ({self.spec.not_writable})"
+            return f"has a duplicate key ({self.spec.not_writable})"
         return None
 
 
@@ -102,10 +102,29 @@ def check_writable_file(path: Path, flag: str) -> None:
             f"{flag} {path}: the folder {parent} does not exist",
             hint=f"create it first (`mkdir -p {parent}`) or give {flag} another path",
         )
-    if not os.access(parent, os.W_OK):
+    problem = _cannot_create_in(parent)
+    if problem is not None:
         raise ConfigError(
-            f"{flag} {path}: the folder {parent} is not writable", hint=f"give {flag} another path"
+            f"{flag} {path}: cannot write in the folder {parent} ({problem})",
+            hint=f"give {flag} another path",
         )
+
+
+def _cannot_create_in(folder: Path) -> str | None:
+    """Why a file cannot be created in folder (tried for real, then removed), or None.
+
+    os.access says yes to root everywhere, and to /proc; only creating a file tells.
+    """
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=".exec-auto-probe-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return None
 
 
 def check_folder(path: Path, flag: str) -> None:
@@ -118,7 +137,7 @@ def check_folder(path: Path, flag: str) -> None:
     existing = path
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
+    if not existing.is_dir() or _cannot_create_in(existing) is not None:
         raise ConfigError(
             f"{flag} {path}: cannot be created ({existing} is not a writable folder)",
             hint=f"give {flag} another folder",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exec_auto.clock import now_iso
+from exec_auto.errors import ProgressError
 from exec_auto.redact import redact
 from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
@@ -38,8 +39,16 @@ class ProgressStore:
         self.on_issue = on_issue
 
     def save(self) -> None:
-        """Write progress.yaml now."""
-        save_progress(self.path, self.progress)
+        """Write progress.yaml now (its folder re-created if something deleted it mid-run)."""
+        try:
+            save_progress(self.path, self.progress)
+        except ProgressError:
+            # Formats without a progress file of their own keep it in .git/exec-auto, which an
+            # unsandboxed agent may delete; the record is in memory, so it is written again.
+            if self.path.parent.is_dir():
+                raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            save_progress(self.path, self.progress)
 
     def relocate(self, path: Path) -> None:
         """Follow the ticket folder after an archive."""

@@ -31,6 +31,7 @@ from exec_auto.proc import reap_strays
 from exec_auto.redact import redact
 from exec_auto.sandbox.links import split_escaping
 from exec_auto.sandbox.session import Sandbox, SandboxStatus
+from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
     FilesTouched,
     ProgressIssue,
@@ -328,6 +329,7 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         status = "completed_with_warning"
     if env.decisions.interactive:
         status, end = _consult(env, step, record, start, first_issue, known_at_start, status, end)
+    log_snapshot_notes(env, step.id)
     # On its ref before the status says finished: a kill in between redoes the step, loses nothing.
     keep_step(env, step, status, end)
     store.set_step_status(step.id, status)
@@ -428,6 +430,19 @@ def _debug_attempt(
     return status, end
 
 
+def log_snapshot_notes(env: StepEnv, step_id: str | None) -> None:
+    """Log what went wrong with the step's snapshots (e.g. a store deleted by the agent)."""
+    for note in env.snapshots.drain_notes():
+        env.store.log_issue(
+            "runtime_error",
+            note,
+            step_id=step_id,
+            severity="medium",
+            action_taken="Re-created it; review the step's files by hand",
+            once=True,
+        )
+
+
 def keep_step(env: StepEnv, step: Step, status: str, end: Snapshot) -> None:
     """Record the step's tree on its private ref; a failure is logged, never fatal."""
     if env.history is None:
@@ -522,9 +537,36 @@ def _summaries(report: GateReport) -> str:
     return "; ".join(r.summary for r in report.results)
 
 
+def open_gate_error(env: StepEnv, kind: str, description: str) -> ProgressIssue | None:
+    """An open gate_error an earlier step logged with this description, if any."""
+    if kind != "gate_error":
+        return None
+    text = clean_text(redact(description, repo_root=env.root))[:500]
+    return next(
+        (
+            i
+            for i in env.store.progress.open_issues()
+            if i.type == kind and i.step_id is not None and i.description == text
+        ),
+        None,
+    )
+
+
 def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:
     """Log what the gates left as issues; the step's status as far as the gates decide it."""
     for finding in report.new_findings:
+        earlier = open_gate_error(env, finding.type, finding.description)
+        if earlier is not None:
+            # One cause (a broken pyproject.toml), one issue: a gate that still cannot run is
+            # not blamed on every later step again.
+            record.warnings.append(
+                f"{finding.type}: {finding.description} - still failing "
+                f"(logged at step {earlier.step_id})"
+            )
+            continue
+        if finding.type == "gate_error":
+            # Later steps neither spend fix attempts on it nor log it again.
+            env.broken_before.add(finding.description)
         action = (
             "Skipped step, continued to next"
             if finding.skip_step

@@ -162,6 +162,8 @@ def _repair(ticket: TicketRef) -> str:
             target = ticket.moved(bool(note.get("archived")))
             _move(ticket.dir, target.dir)
             ticket = target
+        # The kill may have left a temp file of the spec update (or of a save) in the folder.
+        remove_dead_temp_files(ticket.dir)
         _finish(ticket, note)
     except (ExecAutoError, OSError) as exc:
         why = exc.one_line() if isinstance(exc, ExecAutoError) else str(exc)
