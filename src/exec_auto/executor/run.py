@@ -394,7 +394,7 @@ def _baseline(env: StepEnv) -> None:
             step_id=None,
             severity="high",
             details=finding.details,
-            action_taken="Steps run anyway; every gate that cannot run is reported again",
+            action_taken="Steps run anyway, each marked with a warning; not logged again",
         )
     env.store.save()
 

@@ -542,11 +542,13 @@ def open_gate_error(env: StepEnv, kind: str, description: str) -> ProgressIssue 
     if kind != "gate_error":
         return None
     text = clean_text(redact(description, repo_root=env.root))[:500]
+    # The preflight logs a gate that cannot run before step 1 with this prefix (run._baseline).
+    before = clean_text(redact(f"before step 1: {description}", repo_root=env.root))[:500]
     return next(
         (
             i
             for i in env.store.progress.open_issues()
-            if i.type == kind and i.step_id is not None and i.description == text
+            if i.type == kind and i.description in (text, before)
         ),
         None,
     )
@@ -559,9 +561,9 @@ def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateRe
         if earlier is not None:
             # One cause (a broken pyproject.toml), one issue: a gate that still cannot run is
             # not blamed on every later step again.
+            where = f"at step {earlier.step_id}" if earlier.step_id else "before step 1"
             record.warnings.append(
-                f"{finding.type}: {finding.description} - still failing "
-                f"(logged at step {earlier.step_id})"
+                f"{finding.type}: {finding.description} - still failing (logged {where})"
             )
             continue
         if finding.type == "gate_error":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import FormatError
+from exec_auto.safe_read import read_limited
 
 # A file larger than this is not a hand-written ticket file; reading it would only hurt.
 MAX_BYTES = 8 * 1024 * 1024
@@ -27,22 +28,15 @@ _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 
 
 def read_text(path: Path) -> str:
-    """The file's text; FormatError (one line naming the file) when it cannot be read as UTF-8."""
+    """The file's text; FormatError (one line naming the file) when it cannot be read as UTF-8.
+
+    Read through `safe_read.read_limited`: a FIFO, a device or a link to `/dev/zero` in place of
+    a tasks file is refused before it is opened or read (it would block or never end).
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise FormatError(
-                f"is {size} bytes, more than a ticket file can be ({MAX_BYTES})",
-                path=path,
-                hint="point exec-auto at the ticket's own tasks file",
-            )
-        data = path.read_bytes()
+        data = read_limited(path, limit=MAX_BYTES, error=FormatError, what="ticket file")
     except FileNotFoundError:
         raise FormatError("not found", path=path) from None
-    except IsADirectoryError:
-        raise FormatError("is a directory, not a file", path=path) from None
-    except OSError as exc:
-        raise FormatError(f"cannot be read: {exc.strerror}", path=path) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
