@@ -2,12 +2,14 @@
 
 Behaviour JSON: {"<step>": [action, ...], "fix:<step>": [...], "*": [...]} where an action is
 {"write": path, "text": "..."}, {"append": path, "text": "..."}, {"delete": path},
-{"exit": code}, {"sleep": seconds}, {"touch_outside": path} or {"marker": path} (write a file, for
+{"exit": code}, {"sleep": seconds}, {"ignore_term": true} (SIGTERM ignored from then on),
+{"wait_for": path, "timeout": seconds} (hold until a test creates path), {"touch_outside": path} or {"marker": path} (write a file, for
 synchronising with a test), {"crash": true} (raise an exception).
 """
 
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -45,6 +47,12 @@ for action in actions:
         Path(action["delete"]).unlink()
     elif "marker" in action:
         Path(action["marker"]).write_text(str(os.getpid()), encoding="utf-8")
+    elif "ignore_term" in action:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif "wait_for" in action:
+        deadline = time.monotonic() + action.get("timeout", 60)
+        while not Path(action["wait_for"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
     elif "sleep" in action:
         time.sleep(action["sleep"])
     elif "crash" in action:
