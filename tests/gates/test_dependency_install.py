@@ -58,7 +58,10 @@ def test_missing_module_named_by_the_plan_is_installed_and_the_rerun_passes(
     deps = next(r for r in report.results if r.name == "dependencies")
     assert deps.summary == "Dependencies: Installed zz-structlog"
     assert deps.auto_actions[0].startswith("Installed zz-structlog (pip install zz-structlog")
-    assert report.results[-1].summary == "Pytest: 1/1 tests passed (1 affected test file)"
+    assert (
+        report.results[-1].summary
+        == "Pytest: 1/1 tests passed (touched tests: 1 touched test file)"
+    )
     assert (demo / "requirements.txt").read_text() == "pytest\nzz-structlog\n"
 
 
@@ -72,7 +75,10 @@ def test_table_maps_import_names_even_when_a_conftest_stops_pytest_starting(
     report = PythonGates(ctx.config).after_step(ctx)
     assert report.passed, report.feedback()
     assert report.dependencies_installed == ("Pillow",)
-    assert report.results[-1].summary == "Pytest: 4/4 tests passed (affected test directory)"
+    assert (
+        report.results[-1].summary
+        == "Pytest: 4/4 tests passed (touched tests: touched test directory)"
+    )
 
 
 def test_unknown_module_is_a_dependency_error_and_nothing_is_installed(

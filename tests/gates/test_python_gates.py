@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import coverage
 import pytest
 from gate_support import write
 
@@ -32,7 +33,8 @@ def test_step_formats_fixes_lints_and_tests_in_order(
     assert [r.summary for r in report.results] == [
         "Ruff format: Formatted 1 file",
         "Ruff: 1 auto-fixed, 1 requires manual review",
-        "Pytest: 3/3 tests passed (2 affected test files)",
+        "Pytest: 3/3 tests passed (import graph: 2 affected test files;"
+        " no test map: no baseline recorded one)",
     ]
     assert (report.formatted_files, report.lint_fixed) == (1, 1)
     (lint,) = report.new_findings
@@ -55,6 +57,8 @@ def test_baseline_failures_are_pre_existing_and_never_blamed_on_a_step(
     baseline = gates.baseline(ctx)
     assert [r.summary for r in baseline.results] == [
         "Environment: venv (.venv/bin/python)",
+        f"Test map: 5 tests; 4 functions in 4 files (coverage {coverage.__version__});"
+        " 0 non-Python files and directories read",
         "Pytest baseline: 4/5 tests passed, 1 failed",
     ]
     assert baseline.failed_tests == ("tests/test_flaky.py::test_old",)
@@ -63,13 +67,14 @@ def test_baseline_failures_are_pre_existing_and_never_blamed_on_a_step(
     write(
         demo,
         "src/app/calc.py",
-        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n",
+        "def add(a, b):\n    return b + a\n\n\ndef sub(a, b):\n    return b - a\n",
     )
     # Known failures come in through the context (the executor takes them from progress.yaml).
     ctx = replace(ctx, known_failures=frozenset(baseline.problem_keys))
     report = gates.after_step(ctx)
     assert report.results[-1].summary == (
-        "Pytest: 2/4 tests passed, 2 failed (1 pre-existing) (3 affected test files)"
+        "Pytest: 2/4 tests passed, 2 failed (1 pre-existing)"
+        " (coverage map: 4 tests; src/app/calc.py: add, sub changed)"
     )
     assert [f.description for f in report.new_findings] == [
         "tests/test_calc.py::test_sub failed: assert -1 == 1"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from exec_auto.config import GatesConfig
 from exec_auto.gates.pytest_gate import MAX_TEST_FINDINGS, _test_result
-from exec_auto.gates.selection import Selection
+from exec_auto.gates.selection import WHOLE_SUITE
 from exec_auto.gates.testing import failure_message, parse_events, read_events
 from exec_auto.proc import ProcResult
 
-FULL = Selection(None, "whole suite")
+FULL = WHOLE_SUITE
 
 
 def finished(returncode: int = 1, timed_out: bool = False, stderr: str = "") -> ProcResult:

@@ -63,6 +63,13 @@ def test_docs_only_changes_run_nothing(demo: Path) -> None:
     assert select(demo, "README.md", "src/app/greet.py").paths == ("tests/test_greet.py",)
 
 
+def test_without_a_map_a_docs_file_selects_the_test_files_naming_it(demo: Path) -> None:
+    write(demo, "tests/test_readme.py", "def test_it():\n    assert open('README.md').read()\n")
+    selection = select(demo, "README.md")
+    assert selection.paths == ("tests/test_readme.py",)
+    assert selection.method == "file names"
+
+
 def test_touched_conftest_selects_its_directory(demo: Path) -> None:
     write(demo, "tests/conftest.py", "")
     assert select(demo, "tests/conftest.py", "tests/test_greet.py").paths == ("tests",)
@@ -86,7 +93,10 @@ def test_step_gate_runs_only_affected_tests(
     gates = PythonGates(context(demo).config)
     report = gates.after_step(context(demo, ("src/app/greet.py",)))
     assert report.passed_tests == ("tests/test_greet.py::test_hello",)
-    assert report.results[-1].summary == "Pytest: 1/1 tests passed (1 affected test file)"
+    assert report.results[-1].summary == (
+        "Pytest: 1/1 tests passed (import graph: 1 affected test file;"
+        " no test map: no baseline recorded one)"
+    )
     everything = gates.after_step(context(demo, ("src/app/greet.py",), select_tests=False))
     assert everything.tests.passed == 4
 

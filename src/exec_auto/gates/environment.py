@@ -37,6 +37,7 @@ PROBED_MODULES = (
     "black",
     "ruff",
     "testmon",
+    "coverage",
     "pip",
     "pytest_randomly",
     "flake8",

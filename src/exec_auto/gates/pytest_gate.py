@@ -59,12 +59,27 @@ def execute(
     cfg: GatesConfig,
     paths: Sequence[str] | None,
     extra_args: Sequence[str] = (),
+    *,
+    selection: Selection | None = None,
 ) -> TestRun:
-    """Run tests with the project's runner: its pytest, or unittest when it has no pytest."""
+    """Run tests with the project's runner: its pytest, or unittest when it has no pytest.
+
+    selection: narrows the run to its test ids (and records the test map when it asks to).
+    """
     runner = None if cfg.test_command else choose_runner(env)
     if runner is not None and runner.kind == "unittest":
-        run = run_unittest(env, runner, paths, cfg.gate_timeout, seed=cfg.seed)
+        wanted = paths
+        if selection is not None and selection.ids:
+            wanted = (*selection.ids, *selection.whole)
+        run = run_unittest(env, runner, wanted, cfg.gate_timeout, seed=cfg.seed)
         return replace(run, runner="unittest")
+    keep = None
+    if selection is not None and selection.ids:
+        keep = {
+            "ids": list(selection.ids),
+            "files": list(selection.whole),
+            "known": sorted(selection.known),
+        }
     return run_pytest(
         env,
         paths,
@@ -72,13 +87,16 @@ def execute(
         test_command=cfg.test_command,
         extra_args=extra_args,
         seed=cfg.seed,
+        keep=keep,
+        # A custom test command may not load our plugins the way we pass them.
+        record=selection is not None and selection.record and not cfg.test_command,
     )
 
 
 def run_selection(env: Environment, cfg: GatesConfig, selection: Selection) -> TestRun:
     """Run the tests a selection names (or the whole suite)."""
     extra = ("--testmon",) if selection.testmon else ()
-    return execute(env, cfg, selection.paths, extra)
+    return execute(env, cfg, selection.paths, extra, selection=selection)
 
 
 def runner_tool(env: Environment, cfg: GatesConfig, run: TestRun) -> ToolInfo:
@@ -119,7 +137,7 @@ def run_test_gate(
     """Run the tests; install missing dependencies (when allowed) and re-run; report the rest."""
     if selection.nothing:
         result = GateResult(
-            "pytest", True, "Pytest: Not applicable (no code touched)", skipped=True
+            "pytest", True, f"Pytest: Not applicable ({selection.reason})", skipped=True
         )
         return TestGateOutcome(result, None)
     state = state or DependencyState()
@@ -360,7 +378,7 @@ def _test_result(
         )
     if run.timed_out:
         findings.insert(0, timeout_finding(run, cfg.gate_timeout))
-    scope = f" ({selection.reason})" if selection.paths or selection.testmon else ""
+    scope = f" ({selection.describe()})" if selection.reason else ""
     return GateResult(
         name=run.runner,
         passed=not any(f.blamed for f in findings),

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from exec_auto.config import GatesConfig
 from exec_auto.executor.snapshot import show_file
+from exec_auto.gates import testmap as testmaps
 from exec_auto.gates.base import Finding, GateContext, GateReport, GateResult
 from exec_auto.gates.changes import regions_for
 from exec_auto.gates.checks import CheckContext, Gate, build_checks
 from exec_auto.gates.discovery import Discovery, discover
 from exec_auto.gates.environment import Environment, make_environment
-from exec_auto.gates.paths import clip, existing_python_files
+from exec_auto.gates.paths import clip, existing_python_files, plural, relative
 from exec_auto.gates.precommit import PreCommitGate
 from exec_auto.gates.pytest_gate import (
     DependencyState,
@@ -32,9 +33,11 @@ from exec_auto.gates.pytest_gate import (
     summarize,
     timeout_finding,
 )
-from exec_auto.gates.selection import ImportGraph, Selection, select_tests
+from exec_auto.gates.selection import WHOLE_SUITE, ImportGraph, Selection, select_tests
+from exec_auto.gates.testing import TestRun
+from exec_auto.gates.testmap import TestMap
 
-FULL_SUITE = Selection(None, "whole suite")
+FULL_SUITE = WHOLE_SUITE
 
 
 class PythonGates:
@@ -51,6 +54,9 @@ class PythonGates:
         self._discovered: dict[Path, Discovery] = {}
         self._graph = ImportGraph()
         self._dependencies = DependencyState()
+        # Per repository: the test map recorded in the baseline (None: why there is none).
+        self._maps: dict[Path, TestMap | None] = {}
+        self._no_map: dict[Path, str] = {}
 
     def environment(self, repo_root: Path, config: GatesConfig | None = None) -> Environment:
         """The project's environment for repo_root, detected once per repository and runner."""
@@ -69,9 +75,10 @@ class PythonGates:
         env.probe()  # surfaces a broken environment in the summary below, before any step runs
         environment = GateResult("environment", True, f"Environment: {env.describe()}")
         try:
-            run = run_selection(env, cfg, FULL_SUITE)
+            run = run_selection(env, cfg, replace(FULL_SUITE, record=cfg.select_tests))
         except Exception as exc:  # no baseline is a logged problem, not the end of the run
             return GateReport(results=(environment, crashed("pytest", exc)))
+        mapped = self._keep_map(ctx.repo_root, run) if cfg.select_tests else None
         findings = tuple(failure_finding(f, pre_existing=True) for f in run.failures)
         if run.timed_out:
             findings = (timeout_finding(run, cfg.gate_timeout), *findings)
@@ -87,7 +94,7 @@ class PythonGates:
             tool=runner_tool(env, cfg, run),
         )
         return GateReport(
-            results=(environment, result),
+            results=(environment, *((mapped,) if mapped else ()), result),
             tests=run.counts,
             passed_tests=run.passed,
             failed_tests=tuple(f.test_id for f in run.failures if f.kind != "crash"),
@@ -134,8 +141,10 @@ class PythonGates:
         outcome = None
         if cfg.test:
             try:
-                outcome = self._tests(env, cfg, self._select(env, cfg, ctx.touched_files), ctx)
+                selection = self._select(env, cfg, ctx)
+                outcome = self._tests(env, cfg, selection, ctx)
                 results.extend(_outcome_results(outcome))
+                self._refresh(repo_root, selection, outcome.run, ctx)
             except Exception as exc:
                 results.append(crashed("pytest", exc))
         return _report(results, outcome)
@@ -152,11 +161,82 @@ class PythonGates:
             return GateReport(results=(crashed("pytest", exc),))
         return _report(_outcome_results(outcome), outcome)
 
-    def _select(self, env: Environment, cfg: GatesConfig, touched: tuple[str, ...]) -> Selection:
+    def _keep_map(self, repo_root: Path, run: TestRun) -> GateResult:
+        """Keep (and save) the map the baseline recorded; say what it holds or why there is none."""
+        key = repo_root.resolve()
+        if run.recorded is None:
+            why = "the baseline run wrote no test map"
+            if run.runner != "pytest":
+                why = f"the {run.runner} runner records no test map"
+            self._maps[key], self._no_map[key] = None, why
+            return GateResult("test map", True, f"Test map: none ({why}); import graph selects")
+        recorded = testmaps.from_plugin(run.recorded, key)
+        self._maps[key] = recorded
+        testmaps.save(key, recorded)
+        functions = sum(len(e.functions) for e in recorded.sources.values())
+        if recorded.has_coverage:
+            what = f"{plural(functions, 'function')} in {plural(len(recorded.sources), 'file')}"
+            what += f" ({recorded.coverage})"
+        else:
+            what = f"no executed code ({recorded.why_not}): the import graph selects"
+        reads = len(recorded.reads) + len(recorded.listed)
+        summary = (
+            f"Test map: {plural(len(recorded.tests), 'test')}; {what};"
+            f" {reads} non-Python files and directories read"
+        )
+        return GateResult("test map", True, summary)
+
+    def _testmap(self, repo_root: Path) -> tuple[TestMap | None, str]:
+        """The map for repo_root: this run's, or the one saved by the run being resumed."""
+        key = repo_root.resolve()
+        if key not in self._maps:
+            loaded = testmaps.load(key)
+            self._maps[key] = loaded
+            if loaded is None:
+                self._no_map[key] = "no baseline recorded one"
+        return self._maps[key], self._no_map.get(key, "")
+
+    def _select(self, env: Environment, cfg: GatesConfig, ctx: GateContext) -> Selection:
+        touched = ctx.touched_files
         if not cfg.select_tests:
-            return FULL_SUITE
+            return replace(FULL_SUITE, reason="selection is off (gates.select_tests = false)")
         testmon = (env.repo_root / ".testmondata").exists() and env.has_module("testmon")
-        return select_tests(env.repo_root, touched, self._graph, testmon=testmon)
+        found, why = self._testmap(env.repo_root)
+        selection = select_tests(
+            env.repo_root,
+            touched,
+            self._graph,
+            testmon=testmon,
+            testmap=found,
+            no_map=why,
+            before=content_before(env.repo_root, ctx.before_tree),
+            step=ctx.step_id,
+        )
+        return replace(selection, record=found is not None and not selection.testmon)
+
+    def _refresh(
+        self, repo_root: Path, selection: Selection, run: TestRun | None, ctx: GateContext
+    ) -> None:
+        """Fold what the step's run recorded into the map; files the run did not see move on too."""
+        found, _ = self._testmap(repo_root)
+        if found is None or not selection.record:
+            return
+        key = repo_root.resolve()
+        if run is None and selection.nothing:
+            fresh = TestMap(coverage=found.coverage)
+        elif run is not None and run.recorded is not None:
+            fresh = testmaps.from_plugin(run.recorded, key)
+        else:
+            return  # the run recorded nothing (it crashed): the touched files stay stale
+        touched_rels = [relative(key, t) for t in ctx.touched_files]
+        found.merge(
+            fresh,
+            (*run.passed, *(f.test_id for f in run.failures)) if run else (),
+            key,
+            touched_rels,
+            ctx.step_id,
+        )
+        testmaps.save(key, found)
 
     def _tests(
         self, env: Environment, cfg: GatesConfig, selection: Selection, ctx: GateContext

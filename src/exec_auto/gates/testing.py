@@ -7,12 +7,13 @@ a hanging run had to be killed.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from exec_auto.gates.tools import DEFAULT_SEED, run_tool
 
 PLUGIN_DIR = Path(__file__).parent / "plugin"
 PLUGIN_NAME = "exec_auto_pytest_plugin"
+MAP_PLUGIN = "exec_auto_pytest_map"
 
 # pytest exit codes (pytest.ExitCode) that mean "the run happened": ok, tests failed, none collected.
 _RUN_HAPPENED = (0, 1, 5)
@@ -68,6 +70,8 @@ class TestRun:
     argv: tuple[str, ...] = ()
     # "pytest" or "unittest": names the gate and its summary.
     runner: str = "pytest"
+    # What each test executed and read (the map plugin's document), when the run recorded it.
+    recorded: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -117,27 +121,77 @@ def run_pytest(
     extra_args: Sequence[str] = (),
     seed: int = DEFAULT_SEED,
     plugin_env: dict[str, str] | None = None,
+    keep: dict[str, Any] | None = None,
+    record: bool = False,
 ) -> TestRun:
-    """Run pytest on `paths` (None: the whole suite) and parse the plugin's report."""
+    """Run pytest on `paths` (None: the whole suite) and parse the plugin's report.
+
+    keep: {"ids", "files", "known"}: run only those ids and files (and tests not known).
+    record: map each test to the code it executes and the files it reads (see testmap.py).
+    """
     workdir = Path(tempfile.mkdtemp(prefix="exec-auto-pytest-"))
     try:
         report = workdir / "report.jsonl"
         extra = [*seed_args(env, seed, test_command), *extra_args]
+        pythonpath = [str(PLUGIN_DIR)]
+        borrowed = False
+        if keep is not None or record:
+            extra[:0] = ["-p", MAP_PLUGIN]
+        if keep is not None:
+            (workdir / "select.json").write_text(json.dumps(keep), encoding="utf-8")
+            extra.append(f"--exec-auto-select={workdir / 'select.json'}")
+        if record:
+            extra.append(f"--exec-auto-map={workdir / 'map.json'}")
+            borrowed = _lend_coverage(env, workdir, pythonpath)
         argv = pytest_argv(env, report, paths, test_command, extra)
         result = run_tool(
             env,
             argv,
             timeout=timeout,
             seed=seed,
-            pythonpath=[str(PLUGIN_DIR)],
+            pythonpath=pythonpath,
             extra_env=plugin_env,
             # The plugin writes its report here, also from inside the sandbox.
             writable=[workdir],
         )
         events = read_events(report)
+        recorded = _read_map(workdir / "map.json", borrowed) if record else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return parse_events(events, result)
+    return replace(parse_events(events, result), recorded=recorded)
+
+
+def _lend_coverage(env: Environment, workdir: Path, pythonpath: list[str]) -> bool:
+    """Without coverage in the project's environment, put exec-auto's own (and nothing else) on
+    its path for the map plugin. True when lent."""
+    if env.has_module("coverage"):
+        return False
+    try:
+        spec = importlib.util.find_spec("coverage")
+    except (ImportError, ValueError):
+        return False
+    if spec is None or spec.origin is None:
+        return False
+    lib = workdir / "coverage-lib"
+    lib.mkdir()
+    (lib / "coverage").symlink_to(Path(spec.origin).parent, target_is_directory=True)
+    pythonpath.append(str(lib))
+    return True
+
+
+def _read_map(path: Path, borrowed: bool) -> dict[str, Any] | None:
+    """The map plugin's document (None when the run ended before writing it)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    if borrowed and document.get("coverage"):
+        document["coverage"] = (
+            f"{document['coverage']} (exec-auto's own: none in the project's environment)"
+        )
+    return document
 
 
 def read_events(report: Path) -> list[dict[str, Any]]:
