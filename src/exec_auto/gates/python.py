@@ -164,8 +164,9 @@ class PythonGates:
     def _keep_map(self, repo_root: Path, run: TestRun) -> GateResult:
         """Keep (and save) the map the baseline recorded; say what it holds or why there is none."""
         key = repo_root.resolve()
-        if run.recorded is None:
-            why = "the baseline run wrote no test map"
+        unusable = str(run.recorded.get("unusable") or "") if run.recorded else ""
+        if run.recorded is None or unusable:
+            why = unusable or "the baseline run wrote no test map"
             if run.runner != "pytest":
                 why = f"the {run.runner} runner records no test map"
             self._maps[key], self._no_map[key] = None, why
@@ -224,7 +225,7 @@ class PythonGates:
         key = repo_root.resolve()
         if run is None and selection.nothing:
             fresh = TestMap(coverage=found.coverage)
-        elif run is not None and run.recorded is not None:
+        elif run is not None and run.recorded is not None and not run.recorded.get("unusable"):
             fresh = testmaps.from_plugin(run.recorded, key)
         else:
             return  # the run recorded nothing (it crashed): the touched files stay stale

@@ -43,7 +43,11 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
             globs = [str(g) for g in early_config.getini("python_files")]
         except (ValueError, KeyError):
             globs = ["test_*.py", "*_test.py"]
-        recorder = _Recorder(path, os.getcwd(), globs)
+        # pytest-cov measuring the same run would pause our collector (or we its): leave it alone.
+        theirs = "the project's run measures coverage itself (pytest-cov)"
+        recorder = _Recorder(
+            path, os.getcwd(), globs, "" if not getattr(namespace, "cov_source", None) else theirs
+        )
         early_config.pluginmanager.register(recorder, "exec-auto-map-recorder")
     select = getattr(namespace, "exec_auto_select", None)
     if select:
@@ -104,7 +108,7 @@ def _functions(path: str) -> list[str]:
 class _Recorder:
     """Collects per-test coverage contexts and file reads; writes the map at session end."""
 
-    def __init__(self, path: str, root: str, test_globs: list[str]) -> None:
+    def __init__(self, path: str, root: str, test_globs: list[str], no_coverage: str) -> None:
         self.path = path
         self.root = os.path.realpath(root)
         self.test_globs = test_globs
@@ -114,9 +118,10 @@ class _Recorder:
         self.listed: dict[str, set[str]] = {}
         self.import_reads: dict[str, str] = {}
         self.tests: set[str] = set()
-        self.coverage_note = ""
         self.cov: Any = None
-        self._start_coverage()
+        self.coverage_note = no_coverage
+        if not no_coverage:
+            self._start_coverage()
         sys.addaudithook(self._audit)
 
     def _start_coverage(self) -> None:
@@ -242,9 +247,18 @@ class _Recorder:
             except Exception as exc:  # a broken coverage run leaves the map without it
                 self.coverage_note = f"coverage failed: {type(exc).__name__}: {exc}"
                 executed = {}
+        if self.tests and self.cov is not None and not executed:
+            self.coverage_note = "coverage recorded no test's execution (another tracer took over?)"
+            self.cov = None
+        option = session.config.option
+        # Tests in xdist workers run in other processes: what this one saw proves nothing.
+        distributed = bool(getattr(option, "numprocesses", None)) or getattr(
+            option, "dist", "no"
+        ) not in ("no", None)
         rootdir = os.path.relpath(str(session.config.rootpath), self.root).replace(os.sep, "/")
         index = {test: number for number, test in enumerate(sorted(self.tests))}
         document = {
+            "unusable": "the tests ran in pytest-xdist workers" if distributed else "",
             "tests": sorted(self.tests),
             "coverage": self.coverage_note if self.cov is not None else "",
             "why_not": "" if self.cov is not None else self.coverage_note,
