@@ -7,6 +7,7 @@ static import graph alone selects every test for any change.
 
 from __future__ import annotations
 
+import sysconfig
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -264,3 +265,24 @@ def test_an_unparsable_edit_cannot_be_traced() -> None:
     assert changed("def f():\n    return 1\n", "def f(:\n").unreadable.startswith(
         "it does not parse"
     )
+
+
+def test_without_coverage_in_the_project_environment_exec_autos_own_is_lent(
+    shop: Path, context: Callable[..., GateContext]
+) -> None:
+    # The project's venv sees every package of the test environment except coverage.
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    shared = shop.parent / "shared-no-coverage"
+    shared.mkdir()
+    for entry in purelib.iterdir():
+        if not entry.name.startswith("coverage"):
+            (shared / entry.name).symlink_to(entry)
+    (pth,) = (shop / ".venv" / "lib").glob("python*/site-packages/shared.pth")
+    pth.write_text(f"{shared}\n", encoding="utf-8")
+    gates = PythonGates(context(shop).config)
+    baseline = gates.baseline(context(shop))
+    line = next(r.summary for r in baseline.results if r.name == "test map")
+    assert "(exec-auto's own: none in the project's environment)" in line
+    edit(shop, "src/shop/labels.py", "name.upper()", "name.upper() + ''")
+    report = gates.after_step(context(shop, ("src/shop/labels.py",)))
+    assert ran(report) == {"tests/test_labels.py::test_label"}
