@@ -7,6 +7,13 @@ is put back - config, hooks, the branch (agent commits are kept on a private ref
 with their ids and files; their changes stay in the work tree as the step's work), the index, and
 every user file the agent deleted or reverted (`git reset --hard`, `clean -fdx`, `stash`,
 `checkout`) - and reported as one high-severity finding per change.
+
+A check costs no git process when nothing changed: each capture also records the identity (inode,
+size, mtime, ctime) of the files git keeps that state in (HEAD, the index, the branch's ref,
+packed-refs, the stash's ref and reflog). When none of them changed since a capture whose files
+were all at least `_SETTLED_NS` old, the state is the same and is reused; otherwise git is asked.
+A file rewritten later always gets a newer ctime (which no user call can set back), so a change
+can never look like an unchanged file. Repositories storing refs in a reftable always ask git.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +32,13 @@ from exec_auto.proc import ProcResult, run
 # A user file larger than this is only hashed: a loss is reported but cannot be undone.
 MAX_SAVED_FILE_BYTES = 64 * 1024 * 1024
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+# A state file changed less than this before a capture may change again within the same
+# timestamp tick: such a capture is never reused (well above any file system's time granularity).
+_SETTLED_NS = 1_000_000_000
+# Set in the environment, they make git read state from elsewhere: the guard then always asks git.
+_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE")
+# (path, inode, size, mtime, ctime), or (path,) for a missing file.
+FileId = tuple[str, ...] | tuple[str, int, int, int, int]
 
 
 def _git(root: Path, *args: str) -> ProcResult:
@@ -76,6 +91,23 @@ class Change:
     action: str
 
 
+def _file_ids(paths: Iterable[Path], now_ns: int) -> tuple[FileId, ...] | None:
+    """The identity of each file; None when one changed too recently to be compared by it."""
+    ids: list[FileId] = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            ids.append((str(path),))
+            continue
+        except OSError:
+            return None
+        if max(st.st_ctime_ns, st.st_mtime_ns) > now_ns - _SETTLED_NS:
+            return None
+        ids.append((str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(ids)
+
+
 @dataclass
 class GitGuard:
     """Snapshots the repository's git state and the user's uncommitted work; restores and reports."""
@@ -91,14 +123,24 @@ class GitGuard:
     # path -> (start digest, saved copy or None when too big, mode, digest of its HEAD version)
     _user_files: dict[str, tuple[str, Path | None, int, str | None]] = field(default_factory=dict)
     _backup: Path | None = None
+    # Where refs shared by all worktrees live (packed-refs, refs/heads, the stash).
+    common_dir: Path | None = None
+    # The files the last full capture's state was read from, and that state (see the docstring).
+    _ids: tuple[FileId, ...] | None = None
+    _captured: GitState | None = None
+    # How many captures asked git (the rest were answered from the file identities).
+    git_captures: int = 0
 
     @classmethod
     def start(cls, root: Path, exclude: Iterable[str] = ()) -> GitGuard | None:
         """Take the start snapshot; None when root is not a git work tree."""
-        found = _git(root, "rev-parse", "--path-format=absolute", "--git-dir")
+        found = _git(root, "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir")
         if not found.ok:
             return None
-        guard = cls(root.resolve(), Path(found.stdout.strip()), tuple(exclude))
+        lines = found.stdout.splitlines()
+        git_dir = Path(lines[0].strip())
+        common = Path(lines[1].strip()) if len(lines) > 1 and lines[1].strip() else git_dir
+        guard = cls(root.resolve(), git_dir, tuple(exclude), common_dir=common)
         guard._state = guard.capture()
         guard._save_git_files()
         guard._save_user_files()
@@ -118,35 +160,102 @@ class GitGuard:
         if self._backup is not None:
             shutil.rmtree(self._backup, ignore_errors=True)
 
+    @property
+    def _shared(self) -> Path:
+        """The directory config and hooks live in (a linked worktree shares the main one's)."""
+        return self.common_dir or self.git_dir
+
     # -- snapshots ---------------------------------------------------------------------------
 
+    def _state_files(self, branch: str | None) -> list[Path] | None:
+        """The files HEAD, the branch, the index and the stash are read from (None: ask git)."""
+        common = self._shared
+        if any(name in os.environ for name in _GIT_LOCATION_VARS):
+            return None  # git reads other files than these
+        if (common / "reftable").exists() or (
+            branch is not None and not branch.startswith("refs/")
+        ):
+            return None
+        files = [
+            self.git_dir / "HEAD",
+            self.git_dir / "index",
+            common / "packed-refs",
+            common / "refs" / "stash",
+            common / "logs" / "refs" / "stash",
+        ]
+        if branch is not None:
+            files.append(common / branch)
+        return files
+
     def capture(self) -> GitState:
-        """The repository's git state now."""
-        head = _git(self.root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
-        branch = _git(self.root, "symbolic-ref", "-q", "HEAD")
-        index = _git(self.root, "ls-files", "-s", "-z")
-        stash = _git(self.root, "log", "-g", "--format=%H", "refs/stash", "--")
-        hooks_dir = self.git_dir / "hooks"
+        """The repository's git state now (from the last one when its files did not change)."""
+        now_ns = time.time_ns()
+        if self._captured is not None and self._ids is not None:
+            files = self._state_files(self._captured.branch)
+            if files is not None and _file_ids(files, now_ns) == self._ids:
+                return self._with_files(self._captured)
+        # Stat before git reads: a file changing while git reads it then never matches later.
+        predicted = self._head_branch()
+        files = self._state_files(predicted)
+        before = _file_ids(files, now_ns) if files is not None else None
+        state = self._ask_git()
+        usable = before is not None and predicted == state.branch
+        usable = usable and not self._symbolic_ref(state.branch)
+        self._ids = before if usable else None
+        self._captured = state
+        return state
+
+    def _head_branch(self) -> str | None:
+        """The branch HEAD names, read from the file (None when detached or unreadable)."""
+        data = _read(self.git_dir / "HEAD")
+        if data is None or not data.startswith(b"ref: "):
+            return None
+        return data[5:].decode("utf-8", "replace").strip()
+
+    def _symbolic_ref(self, branch: str | None) -> bool:
+        """True when the branch's loose ref is itself symbolic (then only git resolves it)."""
+        if branch is None:
+            return False
+        data = _read(self._shared / branch)
+        return data is not None and data.startswith(b"ref:")
+
+    def _with_files(self, state: GitState) -> GitState:
+        """state with config and hooks read again (cheap: files only, no git)."""
+        config, hooks = self._read_config_hooks()
+        return GitState(state.head, state.branch, state.index, state.stash, config, hooks)
+
+    def _read_config_hooks(self) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        hooks_dir = self._shared / "hooks"
         hooks = []
         if hooks_dir.is_dir():
             for path in sorted(hooks_dir.iterdir()):
                 data = _read(path)
                 if data is not None and not path.name.endswith(".sample"):
                     hooks.append((path.name, _digest(data)))
-        config = _read(self.git_dir / "config")
+        config = _read(self._shared / "config")
+        return (_digest(config) if config is not None else None), tuple(hooks)
+
+    def _ask_git(self) -> GitState:
+        """The repository's git state, read by git."""
+        self.git_captures += 1
+        head = _git(self.root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+        branch = _git(self.root, "symbolic-ref", "-q", "HEAD")
+        index = _git(self.root, "ls-files", "-s", "-z")
+        stash = _git(self.root, "log", "-g", "--format=%H", "refs/stash", "--")
+        config, hooks = self._read_config_hooks()
         return GitState(
             head=head.stdout.strip() if head.ok else None,
             branch=branch.stdout.strip() if branch.ok else None,
             index=_digest(index.stdout.encode()),
             stash=tuple(stash.stdout.split()) if stash.ok else (),
-            config=_digest(config) if config is not None else None,
-            hooks=tuple(hooks),
+            config=config,
+            hooks=hooks,
         )
 
     def _save_git_files(self) -> None:
         self._index_copy = _read(self.git_dir / "index")
-        self._config_copy = _read(self.git_dir / "config")
-        hooks_dir = self.git_dir / "hooks"
+        self._config_copy = _read(self._shared / "config")
+        hooks_dir = self._shared / "hooks"
         if hooks_dir.is_dir():
             for path in hooks_dir.iterdir():
                 data = _read(path) if path.is_file() else None
@@ -226,10 +335,12 @@ class GitGuard:
             changes.append(self._restore_config())
         if now.hooks != before.hooks:
             changes.append(self._restore_hooks(before, now))
+        restored_git = bool(changes)
         lost = self._restore_user_files(set(agent_work))
         if lost:
             changes.append(lost)
-        self._state = self.capture()
+        # Nothing put back: the state just captured is the one to keep.
+        self._state = self.capture() if restored_git else now
         return changes
 
     def _restore_branch(self, before: GitState, now: GitState) -> Change:
@@ -291,11 +402,11 @@ class GitGuard:
     def _restore_config(self) -> Change:
         if self._config_copy is None:
             return Change(".git/config changed", "", "Left as it is (none existed at the start)")
-        (self.git_dir / "config").write_bytes(self._config_copy)
+        (self._shared / "config").write_bytes(self._config_copy)
         return Change(".git/config changed (e.g. core.hooksPath)", "", ".git/config restored")
 
     def _restore_hooks(self, before: GitState, now: GitState) -> Change:
-        hooks_dir = self.git_dir / "hooks"
+        hooks_dir = self._shared / "hooks"
         old, new = dict(before.hooks), dict(now.hooks)
         touched = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
         for name in touched:

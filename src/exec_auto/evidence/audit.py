@@ -29,10 +29,10 @@ def tree_changes(store: SnapshotStore, before: str, after: str) -> list[Change]:
     """What changed between two trees, renames detected (git's default similarity)."""
     if before == after:
         return []
-    result = store.try_git("diff", "--name-status", "-M", "-z", before, after)
-    if not result.ok:
+    listing = store.name_status(before, after)
+    if listing is None:
         return []
-    fields = result.stdout.split("\0")
+    fields = listing.split("\0")
     changes: list[Change] = []
     i = 0
     while i < len(fields) and fields[i]:
@@ -61,6 +61,11 @@ def _is_python(path: str) -> bool:
     return path.endswith((".py", ".pyi"))
 
 
+def _audited(path: str) -> bool:
+    """Whether any check of the audit looks at this file (Python source, config, CI)."""
+    return _is_python(path) or is_config_file(path) or is_ci_file(path)
+
+
 def _parse(text: str | None) -> TestModule | None:
     return parse_module(text) if text is not None else None
 
@@ -79,6 +84,8 @@ class Auditor:
         findings: list[IntegrityFinding] = []
         pairs: dict[str, ModulePair] = {}
         for status, old, new in tree_changes(self.store, before, after):
+            if not (_audited(old) or _audited(new)):
+                continue  # no check reads it: not worth two git calls
             old_text = self._read(before, old) if status != "A" else None
             new_text = self._read(after, new) if status != "D" else None
             findings.extend(self._file(status, old, new, old_text, new_text))

@@ -227,7 +227,7 @@ def runs(root: Path, ticket: str) -> list[RunHistory]:
         return []
     prefix = f"{REF_ROOT}/{safe_name(ticket)}/"
     bases: dict[str, str] = {}
-    steps: dict[str, list[StepCommit]] = {}
+    step_refs: list[tuple[str, str, str]] = []
     for ref, commit in _refs(store, prefix):
         rest = ref[len(prefix) :].split("/")
         if len(rest) != 2:
@@ -236,16 +236,68 @@ def runs(root: Path, ticket: str) -> list[RunHistory]:
         if leaf == "base":
             bases[run] = commit
         elif leaf.startswith("step-"):
-            steps.setdefault(run, []).append(_step_commit(store, ticket, run, ref, commit))
+            step_refs.append((run, ref, commit))
+    shown = _show_commits(store, {commit for _, _, commit in step_refs})
+    steps: dict[str, list[StepCommit]] = {}
+    for run, ref, commit in step_refs:
+        steps.setdefault(run, []).append(
+            _step_commit(store, ticket, run, ref, commit, shown.get(commit))
+        )
     out = []
     for run in sorted(bases):
-        recorded = sorted(steps.get(run, []), key=lambda s: _depth(store, s.commit, bases[run]))
+        recorded = _in_order(store, steps.get(run, []), bases[run])
         out.append(RunHistory(ticket, run, bases[run], tuple(recorded)))
     return out
 
 
-def _step_commit(store: SnapshotStore, ticket: str, run: str, ref: str, commit: str) -> StepCommit:
-    shown = store.git("show", "-s", "--format=%P%n%B", commit)
+def _show_commits(store: SnapshotStore, commits: set[str]) -> dict[str, str]:
+    """`%P%n%B` of each commit, read by one git call (a commit missing from it is read alone)."""
+    if not commits:
+        return {}
+    listed = store.try_git("show", "-s", "--format=%H%n%P%n%B%x00", *sorted(commits))
+    found: dict[str, str] = {}
+    if listed.ok:
+        for entry in listed.stdout.split("\0"):
+            commit, _, rest = entry.lstrip("\n").partition("\n")
+            if commit in commits:
+                found[commit] = rest
+    return found
+
+
+def _in_order(store: SnapshotStore, steps: list[StepCommit], base: str) -> list[StepCommit]:
+    """The steps of a run in the order they were recorded (each builds on an earlier one).
+
+    The parent links give the order when they chain up to the base; otherwise git counts.
+    """
+    by_commit = {s.commit: s for s in steps}
+    depth: dict[str, int] = {}
+
+    def chain(commit: str) -> int | None:
+        seen = []
+        while commit not in depth:
+            if commit == base:
+                depth[commit] = 0
+                break
+            step = by_commit.get(commit)
+            if step is None or commit in seen:
+                return None
+            seen.append(commit)
+            commit = step.parent
+        for n, walked in enumerate(reversed(seen), 1):
+            depth[walked] = depth[commit] + n
+        return depth[seen[0]] if seen else depth[commit]
+
+    known = {s.commit: chain(s.commit) for s in steps}
+    if any(d is None for d in known.values()):
+        return sorted(steps, key=lambda s: _depth(store, s.commit, base))
+    return sorted(steps, key=lambda s: known[s.commit] or 0)
+
+
+def _step_commit(
+    store: SnapshotStore, ticket: str, run: str, ref: str, commit: str, shown: str | None = None
+) -> StepCommit:
+    if shown is None:
+        shown = store.git("show", "-s", "--format=%P%n%B", commit)
     parents, _, message = shown.partition("\n")
     trailers = _trailers(message)
     subject = message.splitlines()[0] if message else ""

@@ -20,14 +20,16 @@ from exec_auto.gates.environment import Environment, make_environment
 from exec_auto.ticket.model import Criterion
 
 
-def _environment(env: StepEnv) -> Environment:
-    """The gates' environment when they expose one, else the same detection they use."""
+def project_environment(env: StepEnv) -> Environment:
+    """The gates' environment when they expose one, else the same detection they use (once a run)."""
     lookup = getattr(env.gates, "environment", None)
     if callable(lookup):
         found = lookup(env.root)
         if isinstance(found, Environment):
             return found
-    return make_environment(env.root, env.config.gates.runner)
+    if env.environment is None:
+        env.environment = make_environment(env.root.resolve(), env.config.gates.runner)
+    return env.environment
 
 
 def _interpreter(environment: Environment) -> str:
@@ -66,7 +68,7 @@ def start_red_green(
     progress = env.store.progress
     store = env.snapshots.store
     base, final_tree = progress.base_tree, env.snapshots.take().tree
-    environment = _environment(env)
+    environment = project_environment(env)
     before = BeforeTicket(
         store,
         base,

@@ -281,7 +281,12 @@ def _run_ticket(
                 gates=gates,
                 store=store,
                 snapshots=(
-                    snapshots := Snapshotter(root, exclude=[ticket.rel_dir], ticket=ticket.name)
+                    snapshots := Snapshotter(
+                        root,
+                        exclude=[ticket.rel_dir],
+                        ticket=ticket.name,
+                        renames=config.evidence.integrity,
+                    )
                 ),
                 prompts=PromptContext(
                     ticket.name,
@@ -617,9 +622,10 @@ def _verify_env(env: StepEnv) -> dict[str, str] | None:
     """The project's environment for verify commands (None: no verify command to run)."""
     if not any(c.verify for c in env.prompts.criteria):
         return None
+    from exec_auto.executor.redgreen import project_environment
     from exec_auto.gates import project_env_vars
 
-    return project_env_vars(env.root, env.config.gates)
+    return project_env_vars(env.root, env.config.gates, project_environment(env))
 
 
 def _free_attempts(env: StepEnv) -> None:

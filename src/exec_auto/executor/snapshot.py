@@ -103,6 +103,8 @@ class SnapshotStore:
         common = common_dir(root)
         self.path = common / STORES / f"{safe_name(ticket)}.git"
         self.repo_objects = common / "objects"
+        # `diff --name-status -M -z` of tree pairs: trees never change, so neither does this.
+        self._renames: dict[tuple[str, str], str] = {}
 
     @property
     def objects(self) -> Path:
@@ -142,6 +144,19 @@ class SnapshotStore:
         """Run git on the store; ExecAutoError when it fails."""
         full = ("--git-dir", str(self.path), *args)
         return _checked(_git(full, self.root, env, input_text), args, self.path)
+
+    def name_status(self, before: str, after: str) -> str | None:
+        """`git diff --name-status -M -z` between two trees (renames detected); None on failure.
+
+        Kept per pair: a step's audit and its files-touched record ask for the same one.
+        """
+        known = self._renames.get((before, after))
+        if known is None:
+            found = self.try_git("diff", "--name-status", "-M", "-z", before, after)
+            if not found.ok:
+                return None
+            known = self._renames[(before, after)] = found.stdout
+        return known
 
     def root_head(self) -> str | None:
         """The commit the work tree has checked out (None before the first commit)."""
@@ -206,8 +221,18 @@ def show_file(root: Path, tree: str, path: str) -> str | None:
 class Snapshotter:
     """Takes snapshots of root into a ticket's store, leaving out exec-auto's own ticket folder."""
 
-    def __init__(self, root: Path, exclude: Sequence[str] = (), ticket: str | None = None):
+    def __init__(
+        self,
+        root: Path,
+        exclude: Sequence[str] = (),
+        ticket: str | None = None,
+        *,
+        renames: bool = False,
+    ):
         self.root = root
+        # changes() reads the rename-detecting diff the integrity audit needs anyway (one git
+        # call for both) and splits each rename into a deletion and a creation.
+        self.renames = renames
         # `git add` refuses an exclude pathspec naming an ignored path ("paths are ignored by one
         # of your .gitignore files"): a project ignoring specs/ would fail every snapshot. Such a
         # folder is dropped from the private index after the add instead (its files may still be
@@ -224,6 +249,10 @@ class Snapshotter:
         self._index = scratch / f"snapshot-index-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         # Problems the run logs as issues (a store deleted mid-run); see drain_notes.
         self.notes: list[str] = []
+        # Two trees' difference never changes: a step asks for the same pair more than once.
+        self._changes: dict[tuple[str, str], FilesTouched] = {}
+        # The private index's identity right after the last write-tree, and the tree written.
+        self._written: tuple[tuple[int, int, int, int] | None, str] | None = None
 
     def __enter__(self) -> Snapshotter:
         return self
@@ -252,23 +281,36 @@ class Snapshotter:
         if self._drop:
             drop = ("rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *self._drop)
             _checked(_git(drop, self.root, env), drop, self.root)
-        tree = _checked(_git(("write-tree",), self.root, env), ("write-tree",), self.root)
-        return Snapshot(tree.strip())
+        # git rewrites an index only when its entries change, always through a new file (a new
+        # inode): the index file unchanged since the last write-tree means the same tree.
+        if self._written is not None and self._written[0] == _identity(self._index) is not None:
+            return Snapshot(self._written[1])
+        tree = _checked(_git(("write-tree",), self.root, env), ("write-tree",), self.root).strip()
+        self._written = (_identity(self._index), tree)
+        return Snapshot(tree)
 
     def changes(self, before: Snapshot, after: Snapshot) -> FilesTouched:
         """Files created, modified and deleted between two snapshots."""
         touched = FilesTouched()
         if before.tree == after.tree:
             return touched
-        out = self._diff(("--name-status", "--no-renames", "-z"), before, after)
-        fields = out.split("\0")
-        for status, path in zip(fields[0::2], fields[1::2], strict=False):
-            if status.startswith("A"):
-                touched.created.append(path)
-            elif status.startswith("D"):
-                touched.deleted.append(path)
-            elif path:
-                touched.modified.append(path)
+        known = self._changes.get((before.tree, after.tree))
+        if known is not None:
+            return known.model_copy(deep=True)
+        found = self.store.name_status(before.tree, after.tree) if self.renames else None
+        if found is not None:
+            _split_renames(found, touched)
+        else:
+            out = self._diff(("--name-status", "--no-renames", "-z"), before, after)
+            fields = out.split("\0")
+            for status, path in zip(fields[0::2], fields[1::2], strict=False):
+                if status.startswith("A"):
+                    touched.created.append(path)
+                elif status.startswith("D"):
+                    touched.deleted.append(path)
+                elif path:
+                    touched.modified.append(path)
+        self._changes[(before.tree, after.tree)] = touched.model_copy(deep=True)
         return touched
 
     def patch(self, before: Snapshot, after: Snapshot) -> str:
@@ -302,6 +344,41 @@ class Snapshotter:
         """What went wrong with the snapshots since the last call (each said once)."""
         notes, self.notes = list(dict.fromkeys(self.notes)), []
         return notes
+
+
+def _split_renames(name_status: str, touched: FilesTouched) -> None:
+    """Fill touched from a `-M -z` name-status listing: a rename is a deletion plus a creation."""
+    fields = name_status.split("\0")
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status[:1] in "RC":
+            old, new = fields[i + 1], fields[i + 2]
+            if status[:1] == "R":
+                touched.deleted.append(old)
+            touched.created.append(new)
+            i += 3
+            continue
+        path = fields[i + 1]
+        if status.startswith("A"):
+            touched.created.append(path)
+        elif status.startswith("D"):
+            touched.deleted.append(path)
+        else:
+            touched.modified.append(path)
+        i += 2
+    # The order --no-renames gives: by path.
+    for paths in (touched.created, touched.deleted, touched.modified):
+        paths.sort()
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """A file's inode, size, mtime and ctime (None when it cannot be read)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _ignored(root: Path, path: str) -> bool:

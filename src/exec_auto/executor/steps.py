@@ -25,6 +25,7 @@ from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.gates.environment import Environment
 from exec_auto.gitguard import GitGuard
 from exec_auto.names import file_name
 from exec_auto.proc import reap_strays
@@ -83,6 +84,8 @@ class StepEnv:
     guard: GitGuard | None = None
     # The run's output log folder (commands' stdout/stderr, capped); None: no logs kept.
     logs: Path | None = None
+    # The project's environment when the gates keep none (probed once per run: ~0.1 s a probe).
+    environment: Environment | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
@@ -297,11 +300,14 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
 
     changed = bool(touched.all() or touched.deleted)
     # A step that only deletes files can still break tests: the gates run for any change.
-    report, integrity, fixes = (
-        _gates_with_fixes(env, step, record, touched, start) if changed else (None, None, 0)
+    report, integrity, fixes, end = (
+        _gates_with_fixes(env, step, record, touched, start, after)
+        if changed
+        else (None, None, 0, after)
     )
     # Gates and fix attempts change files too; without them the agent's snapshot is the answer.
-    end = env.snapshots.take() if report is not None else after
+    if report is None:
+        end = after
     record.files_touched = env.snapshots.changes(start, end) if report is not None else touched
     if report is None and changed:
         status: StepStatus = "completed_with_warning"  # the gates crashed: logged above
@@ -474,16 +480,30 @@ def _keep_attempt(env: StepEnv, step: Step, label: str, snap: Snapshot) -> None:
         )
 
 
+def _after_gates(env: StepEnv, snap: Snapshot) -> Snapshot:
+    """The tree after the gates ran on snap: snap itself when the gates run no command."""
+    if not getattr(env.gates, "runs_commands", True):
+        return snap  # nothing ran that could change a file (gates off)
+    return env.snapshots.take()
+
+
 def _gates_with_fixes(
-    env: StepEnv, step: Step, record: StepProgress, touched: FilesTouched, start: Snapshot
-) -> tuple[GateReport | None, list[IntegrityFinding] | None, int]:
+    env: StepEnv,
+    step: Step,
+    record: StepProgress,
+    touched: FilesTouched,
+    start: Snapshot,
+    after: Snapshot,
+) -> tuple[GateReport | None, list[IntegrityFinding] | None, int, Snapshot]:
     """Run the gates and the integrity audit; hand what they find back to the agent.
 
-    Returns the last gate report, the last audit's findings and how many fix attempts were made.
+    after is the snapshot the agent's call left. Returns the last gate report, the last audit's
+    findings, how many fix attempts were made and the snapshot of the tree the gates left.
     """
     store, attempts = env.store, env.config.gates.fix_attempts
     report = _run_gates(env, step, touched, start)
-    integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
+    end = _after_gates(env, after)
+    integrity = audit_step(env.auditor, store, step, start.tree, end.tree)
     attempt = 0
     while attempt < attempts:
         feedback = _feedback(report, integrity)
@@ -514,7 +534,8 @@ def _gates_with_fixes(
         _keep_attempt(env, step, f"fix-{attempt}", fixed)
         touched = env.snapshots.changes(start, fixed)
         report = _run_gates(env, step, touched, start)
-        integrity = audit_step(env.auditor, store, step, start.tree, env.snapshots.take().tree)
+        end = _after_gates(env, fixed)
+        integrity = audit_step(env.auditor, store, step, start.tree, end.tree)
         passed = report is not None and report.passed and not blocking(integrity)
         detail = f" ({_summaries(report)})" if report is not None else ""
         record.auto_actions.append(
@@ -524,7 +545,7 @@ def _gates_with_fixes(
     if report is not None:
         _absorb(env, record, report)
         record.quality_gates = [r.line() for r in report.results]
-    return report, integrity, attempt
+    return report, integrity, attempt, end
 
 
 def _feedback(report: GateReport | None, integrity: list[IntegrityFinding] | None) -> str:

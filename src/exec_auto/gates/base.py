@@ -200,6 +200,9 @@ class Gates(Protocol):
 class NoGates:
     """Gates switched off (`--no-gates`): every step passes unchecked."""
 
+    # No command runs, so no file can change: the executor needs no snapshot after "the gates".
+    runs_commands = False
+
     def baseline(self, ctx: GateContext) -> GateReport:
         """Nothing to record."""
         return GateReport()
