@@ -8,7 +8,11 @@ validated (verify commands run there too) and is removed afterwards.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from exec_auto.evidence.audit import read_blob
 from exec_auto.evidence.redgreen import BeforeTicket, added_tests, evidence_for
@@ -16,7 +20,12 @@ from exec_auto.evidence.testcode import parse_module
 from exec_auto.executor.criteria import node_ids
 from exec_auto.executor.steps import StepEnv
 from exec_auto.gates.base import GateReport
-from exec_auto.gates.environment import Environment, make_environment
+from exec_auto.gates.environment import (
+    MANAGER_RUNNERS,
+    Environment,
+    detect_runner,
+    make_environment,
+)
 from exec_auto.ticket.model import Criterion
 
 
@@ -28,8 +37,56 @@ def project_environment(env: StepEnv) -> Environment:
         if isinstance(found, Environment):
             return found
     if env.environment is None:
-        env.environment = make_environment(env.root.resolve(), env.config.gates.runner)
-    return env.environment
+        env.environment = PendingEnvironment(env.root, env.config.gates.runner)
+    return env.environment.get()
+
+
+def prefetch_environment(env: StepEnv) -> None:
+    """Start detecting the project's environment now when the run's end will need it.
+
+    Only without gates that keep their own: red/green and verify commands need it after the last
+    step, and its probe (the project's interpreter, started once or twice) costs 0.1-0.3 s that
+    the steps' agent calls then hide. A plain interpreter or venv only (`python -c`, which
+    writes nothing).
+    """
+    if callable(getattr(env.gates, "environment", None)) or env.environment is not None:
+        return
+    # A manager's `run` may create or sync an environment in the tree: that must not happen
+    # while an agent's changes are being recorded, so only a plain interpreter is probed early.
+    if detect_runner(env.root, env.config.gates.runner)[0] in MANAGER_RUNNERS:
+        return
+    verify = any(c.verify for c in env.prompts.criteria)
+    if env.config.evidence.red_green or verify:
+        env.environment = PendingEnvironment(env.root, env.config.gates.runner, background=True)
+
+
+class PendingEnvironment:
+    """make_environment(root, runner), run at once in a thread (background) or on first use."""
+
+    def __init__(self, root: Path, runner: str, *, background: bool = False) -> None:
+        self._args = (root.resolve(), runner)
+        self._found: Environment | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            # The run's sandbox scope (a context variable) applies to the probe as it would here.
+            context = contextvars.copy_context()
+            self._thread = threading.Thread(
+                target=context.run, args=(self._detect,), name="exec-auto-env", daemon=True
+            )
+            self._thread.start()
+
+    def _detect(self) -> None:
+        with contextlib.suppress(Exception):  # get() detects again and raises it there
+            self._found = make_environment(*self._args)
+
+    def get(self) -> Environment:
+        """The environment (waits for the background detection)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._found is None:
+            self._found = make_environment(*self._args)
+        return self._found
 
 
 def _interpreter(environment: Environment) -> str:

@@ -21,7 +21,7 @@ from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.outputs import run_logs, step_outputs
 from exec_auto.executor.prompt import PromptContext
-from exec_auto.executor.redgreen import start_red_green
+from exec_auto.executor.redgreen import prefetch_environment, start_red_green
 from exec_auto.executor.snapshot import Snapshotter
 from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
@@ -310,6 +310,8 @@ def _run_ticket(
                 decisions=decisions or Autonomous(),
                 logs=run_logs(scratch, ticket.name),
             )
+
+        prefetch_environment(env)
 
         def check_lock() -> None:
             for note in lock.refresh():

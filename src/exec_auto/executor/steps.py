@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exec_auto.agents.base import Agent, AgentResult, AgentTask
 from exec_auto.agents.replay import Recorder
@@ -25,7 +26,6 @@ from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
 from exec_auto.gates.base import GateContext, GateReport, Gates
-from exec_auto.gates.environment import Environment
 from exec_auto.gitguard import GitGuard
 from exec_auto.names import file_name
 from exec_auto.proc import reap_strays
@@ -41,6 +41,9 @@ from exec_auto.ticket.model import (
     StepProgress,
     StepStatus,
 )
+
+if TYPE_CHECKING:
+    from exec_auto.executor.redgreen import PendingEnvironment
 
 AGENT_ISSUE = {"error": "agent_error", "timeout": "timeout", "limit": "agent_limit"}
 # An agent may ask, be answered at the terminal and ask again; past this the step parks.
@@ -85,7 +88,7 @@ class StepEnv:
     # The run's output log folder (commands' stdout/stderr, capped); None: no logs kept.
     logs: Path | None = None
     # The project's environment when the gates keep none (probed once per run: ~0.1 s a probe).
-    environment: Environment | None = None
+    environment: PendingEnvironment | None = None
 
 
 def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Snapshot]:
