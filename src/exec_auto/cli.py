@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -385,4 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
-    raise SystemExit(main())
+    code = main()
+    # The exit code is decided and every child is gone: a Ctrl-C or SIGTERM arriving while the
+    # interpreter shuts down (its last garbage collection can take a few hundred ms) must not
+    # turn the exit code (130 after an interrupt) into a death by signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise SystemExit(code)

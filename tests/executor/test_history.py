@@ -167,3 +167,32 @@ def test_refs_of_a_run_resumed_keep_their_base(tmp_path):
     )
     assert again == base
     assert [r.run for r in runs(root, "odd name/with:chars")] == ["run"]
+
+
+def test_steps_are_listed_in_recorded_order_also_when_a_redone_step_broke_the_chain(tmp_path):
+    """runs() orders steps by their parent links (one git call) and by git when links break."""
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    snaps = Snapshotter(root, ticket="t")
+    ids = ["1", "10", "2", "3"]  # not sorted by name: the order is the plan's
+    history = StepHistory(snaps.store, "run", ids)
+    history.begin(snaps.take())
+    for n, step in enumerate(ids):
+        (root / f"f{n}.txt").write_text(f"{n}\n")
+        history.record_step(step, f"Step {step}", "completed", snaps.take())
+    recorded = latest_run(root, "t")
+    assert [s.step_id for s in recorded.steps] == ids
+    assert [s.title for s in recorded.steps] == [f"Step {i}" for i in ids]
+    assert all(s.status == "completed" for s in recorded.steps)
+    # Step "10" redone after step "2" was recorded on top of its first version: step 2's parent
+    # is now a commit no ref names, and the order still comes out as recorded.
+    (root / "f1.txt").write_text("redone\n")
+    history.record_step("10", "Step 10", "completed_with_warning", snaps.take())
+    again = latest_run(root, "t")
+    assert [s.step_id for s in again.steps] == ids
+    assert again.step("10").status == "completed_with_warning"
+    snaps.close()

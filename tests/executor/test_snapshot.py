@@ -53,3 +53,45 @@ def test_identical_snapshots_have_no_changes(tmp_path):
     a, b = snaps.take(), snaps.take()
     assert a == b
     assert not snaps.changes(a, b).all() and not snaps.changes(a, b).deleted
+
+
+def test_files_touched_read_from_the_rename_diff_match_the_plain_one(tmp_path):
+    """With renames on (the integrity audit's diff, shared), a rename is a deletion plus a creation."""
+    root = _repo(tmp_path)
+    (root / "moved.py").write_text("".join(f"line {i}\n" for i in range(40)))
+    git(root, "add", "moved.py")
+    git(root, "commit", "-q", "-m", "more")
+    plain = Snapshotter(root, exclude=["specs/tickets/t"])
+    shared = Snapshotter(root, exclude=["specs/tickets/t"], renames=True)
+    before = plain.take()
+    assert shared.take() == before
+    (root / "moved.py").rename(root / "renamed.py")  # detected as a rename
+    (root / "kept.py").write_text("x = 2\n")
+    (root / "gone.py").unlink()
+    (root / "a" / "b.py").parent.mkdir()
+    (root / "a" / "b.py").write_text("z = 1\n")
+    after = plain.take()
+    assert shared.take() == after
+    listing = shared.store.name_status(before.tree, after.tree) or ""
+    assert any(field.startswith("R") for field in listing.split("\0"))
+    expected = plain.changes(before, after)
+    got = shared.changes(before, after)
+    assert got == expected
+    assert got.created == ["a/b.py", "renamed.py"]
+    assert got.deleted == ["gone.py", "moved.py"]
+    # Asked again, the answer comes from memory and is a copy the caller may change.
+    got.created.append("mine")
+    assert shared.changes(before, after) == expected
+
+
+def test_a_snapshot_after_an_unchanged_tree_reuses_the_tree_and_sees_later_changes(tmp_path):
+    root = _repo(tmp_path)
+    snaps = Snapshotter(root)
+    first = snaps.take()
+    assert snaps.take() == first
+    (root / "late.txt").write_text("written after\n")
+    later = snaps.take()
+    assert later != first
+    assert snaps.changes(first, later).created == ["late.txt"]
+    (root / "late.txt").write_text("changed, same size\n"[:14])
+    assert snaps.take() != later
