@@ -175,6 +175,7 @@ class _Lines:
         self.lock = lock
         self._buffer = bytearray()
         self._overflow = False
+        self.failed = False
 
     def add(self, chunk: bytes) -> None:
         start = 0
@@ -201,8 +202,13 @@ class _Lines:
             line += " [... line cut ...]"
         self._buffer = bytearray()
         self._overflow = False
+        if self.failed:
+            return
         with self.lock:  # stdout's and stderr's pumps never call the callback at once
-            self.callback(self.name, line)
+            try:
+                self.callback(self.name, line)
+            except Exception:  # a parser's bug must not stop the pump (the child would block)
+                self.failed = True
 
 
 class StreamSink:

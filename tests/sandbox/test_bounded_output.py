@@ -162,3 +162,17 @@ def test_a_run_logs_the_flood_and_points_at_its_file(
     assert log.stat().st_size < DEFAULT_LOG_HEAD + DEFAULT_OUTPUT_CAP + 200
     assert SECRET.encode() not in log.read_bytes()
     assert SECRET not in json.dumps(progress)
+
+
+def test_a_failing_line_callback_never_stalls_the_command(tmp_path: Path):
+    def broken(stream: str, line: str) -> None:
+        raise ValueError("parser bug")
+
+    result = proc.run(
+        [sys.executable, "-c", "print('x' * 100 + '\\n', end='' ) or print('y\\n' * 200000)"],
+        sandbox=None,
+        timeout=60,
+        on_line=broken,
+    )
+    assert result.ok and not result.timed_out
+    assert result.stdout_bytes > 400_000
