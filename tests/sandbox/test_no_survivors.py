@@ -106,3 +106,10 @@ def test_a_daemon_the_agent_left_does_not_outlive_its_step(
     size = (root / "d.txt").stat().st_size if (root / "d.txt").exists() else 0
     time.sleep(0.5)
     assert ((root / "d.txt").stat().st_size if (root / "d.txt").exists() else 0) == size
+    # Logged once, for the step that left it (not for step 2, which started none).
+    from ruamel.yaml import YAML
+
+    issues = YAML(typ="safe").load((root / "specs/tickets/feature-x/progress.yaml").read_text())
+    strays = [i for i in issues["issues"] if i["type"] == "stray_process"]
+    assert [i["step_id"] for i in strays] == ["1"], strays
+    assert "left 1 process" in strays[0]["description"] or mode == "off"

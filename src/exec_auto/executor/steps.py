@@ -109,12 +109,30 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
     except Exception as exc:  # the product promise: an agent crash is logged, the run goes on
         result = AgentResult("error", error=f"agent crashed: {type(exc).__name__}: {exc}")
     # Nothing the agent started outlives its call (a sandbox's PID namespace already did this).
-    reap_strays()
+    log_strays(env, task.step_id, "the agent", reap_strays())
     check_git_state(env, task.step_id, "the agent" if task.kind != "fix" else "a fix attempt")
     after = env.snapshots.take()
     if env.recorder is not None:
         env.recorder.add(task, result, env.snapshots.patch(before, after))
     return result, before, after
+
+
+def log_strays(env: StepEnv, step_id: str | None, who: str, reaped: list[int]) -> None:
+    """One issue when processes outlived the command that started them (all are killed by now)."""
+    left = env.sandbox.left_running() if env.sandbox is not None else []
+    left += [f"pid {pid}" for pid in reaped]
+    if not left:
+        return
+    shown = ", ".join(dict.fromkeys(left[:10])) + (
+        f" and {len(left) - 10} more" if len(left) > 10 else ""
+    )
+    env.store.log_issue(
+        "stray_process",
+        f"{who} left {len(left)} process(es) running after its command ended: {shown}",
+        step_id=step_id,
+        severity="medium",
+        action_taken="Killed (the sandbox's PID namespace, or exec-auto as their subreaper)",
+    )
 
 
 def check_git_state(env: StepEnv, step_id: str | None, who: str) -> None:
@@ -237,7 +255,7 @@ def _run_gates(
         )
         return None
     finally:
-        reap_strays()
+        log_strays(env, step.id, "the gates (code the agent wrote)", reap_strays())
         # The tests the gates ran are the agent's code too.
         check_git_state(env, step.id, "the gates (code the agent wrote)")
 

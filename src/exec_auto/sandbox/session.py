@@ -44,6 +44,27 @@ _MANAGER_CONFIG = {
 _TOOLS = ("python3", "python", "poetry", "uv", "pdm", "hatch", "node", "npm", "npx", "git")
 
 
+STRAYS_VAR = "EXEC_AUTO_STRAYS"
+# Runs the command, then lists the processes still alive in the PID namespace (all but its init
+# and this shell; zombies left out) into $EXEC_AUTO_STRAYS, with shell builtins only, so the
+# listing itself starts no process. The command's exit code is kept.
+STRAY_CHECK = r"""
+"$@"; rc=$?
+for p in /proc/[0-9]*; do
+  p=${p#/proc/}
+  if [ "$p" = 1 ] || [ "$p" = "$$" ]; then continue; fi
+  name=; state=
+  while read -r key value rest; do
+    case "$key" in Name:) name=$value ;; State:) state=$value; break ;; esac
+  done < "/proc/$p/status"
+  if [ -n "$state" ] && [ "$state" != Z ]; then
+    echo "$name (pid $p in the sandbox)" >> "$EXEC_AUTO_STRAYS"
+  fi
+done 2>/dev/null
+exit $rc
+"""
+
+
 class SandboxUnavailableError(ExecAutoError):
     """A sandbox was required (or left to auto) but no backend works on this machine."""
 
@@ -118,7 +139,27 @@ class Sandbox:
         """The wrapped argv and the filtered environment for one contained command."""
         policy = self.policy.with_writable(*writable)
         env = policy.environment(source_env, explicit_env)
+        if self.backend.contains_processes:
+            # Inside its own PID namespace: list what is still running when the command ends.
+            argv = ["/bin/sh", "-c", STRAY_CHECK, "exec-auto-stray-check", *argv]
         return self.backend.wrap(policy, argv, cwd.resolve()), env
+
+    def left_running(self) -> list[str]:
+        """Processes contained commands left running when they ended, since the last call.
+
+        The sandbox killed each of them with its PID namespace; this only says that they were there.
+        """
+        if self.run_dir is None:
+            return []
+        path = self.run_dir / "strays" / "left-running.txt"
+        taken = path.with_suffix(".taken")
+        try:
+            path.rename(taken)
+            lines = taken.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
+        taken.unlink(missing_ok=True)
+        return [line for line in lines if line.strip()]
 
     def git_attempts(self) -> list[GitAttempt]:
         """git-state writes inside the sandbox that failed since the last call (see gittrace)."""
@@ -289,8 +330,14 @@ def build_policy(
     # git traces every git process inside into here, so refused git-state writes are logged.
     trace = run_dir / "git-trace"
     trace.mkdir(exist_ok=True)
-    writable.append(trace.resolve())
-    env_set: dict[str, str] = {"GIT_TRACE2_EVENT": str(trace.resolve())}
+    # Processes a command left running when it ended are listed here (see STRAY_CHECK).
+    strays = run_dir / "strays"
+    strays.mkdir(exist_ok=True)
+    writable += [trace.resolve(), strays.resolve()]
+    env_set: dict[str, str] = {
+        "GIT_TRACE2_EVENT": str(trace.resolve()),
+        STRAYS_VAR: str(strays.resolve() / "left-running.txt"),
+    }
     for env in project_envs:
         if env.parent.name == "virtualenvs" and "pypoetry" in env.parts:
             # `poetry run` inside finds the project's env where it really lives (HOME is private).
