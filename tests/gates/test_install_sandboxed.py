@@ -34,7 +34,9 @@ def test_the_install_runs_contained_with_network_and_the_environment_writable(
     log = tmp_path / "bwrap-calls.txt"
     wrapper = tmp_path / "bwrap"
     wrapper.write_text(
-        f'#!/bin/sh\nprintf "%s\\n" "$*" >> {shlex.quote(str(log))}\n'
+        # One line per call (the command's own argv may hold newlines).
+        f'#!/bin/sh\nprintf "%s" "$*" | tr "\\n" " " >> {shlex.quote(str(log))}\n'
+        f"echo >> {shlex.quote(str(log))}\n"
         f'exec {shlex.quote(str(shutil.which("bwrap")))} "$@"\n'
     )
     wrapper.chmod(0o755)
