@@ -29,6 +29,7 @@ from exec_auto.executor.steps import (
     StepEnv,
     check_git_state,
     gate_context,
+    log_strays,
     run_step,
 )
 from exec_auto.executor.ui import RunUI
@@ -36,7 +37,7 @@ from exec_auto.formats.registry import format_of
 from exec_auto.gates.base import GateReport, Gates
 from exec_auto.gitguard import GitGuard
 from exec_auto.insights.lessons import prompt_pitfalls
-from exec_auto.proc import kill_all, sandbox_scope
+from exec_auto.proc import kill_all, reap_strays, sandbox_scope
 from exec_auto.repo import state_dir
 from exec_auto.report import Report, build_report, write_report
 from exec_auto.safe_read import CONVENTIONS_LIMIT, read_limited
@@ -566,6 +567,7 @@ def _final_gate(env: StepEnv) -> GateReport:
         )
         return GateReport()
     finally:
+        log_strays(env, None, "the final gate (code the agent wrote)", reap_strays())
         check_git_state(env, None, "the final gate (code the agent wrote)")
     _record_gate(env, "final", final)
     bisected = bisect_final(env, final)
