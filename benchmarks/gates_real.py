@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+
+from exec_auto.config import GatesConfig
+from exec_auto.gates.base import GateContext
+from exec_auto.gates.python import PythonGates
 
 CLICK = "click==8.5.1"
 # One function per step: (module, qualified name). Chosen across the package, from functions few
@@ -81,14 +86,16 @@ GIT_ENV = {
 }
 
 
-def sh(argv: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def sh(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command, failing loudly with its output."""
-    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=GIT_ENV, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env or GIT_ENV)
     if result.returncode != 0:
         sys.exit(
             f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def fetch(source: str | None, into: Path) -> str:
@@ -203,6 +210,9 @@ def main() -> int:
     parser.add_argument("--sandbox", default="auto", choices=("auto", "on", "off"))
     parser.add_argument("--project-coverage", action="store_true")
     parser.add_argument("--full-runs", type=int, default=2, help="direct full-suite runs (median)")
+    parser.add_argument(
+        "--no-cpu", action="store_true", help="skip the CPU-seconds replay of the same steps"
+    )
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="exec-auto-real-"))
     root = base / "click"
@@ -216,12 +226,47 @@ def main() -> int:
         runs += [full_suite(root) for _ in range(max(1, args.full_runs - len(runs)))]
         full = statistics.median(r[0] for r in runs)
         report(origin, runs[-1][1], [r[0] for r in runs], full, wall, progress)
+        if not args.no_cpu:
+            cpu_table(root)
     finally:
         if args.keep:
             print(f"kept: {root}")
         else:
             shutil.rmtree(base, ignore_errors=True)
     return 0
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_table(root: Path) -> None:
+    """The same steps again in-process, in CPU seconds of the gates' child processes.
+
+    Wall time on a shared machine moves with other people's load; the CPU the test runs consume
+    does not, so this table is the like-for-like comparison. Same gates, same edits, same order.
+    """
+    config = GatesConfig(runner="venv", format=False, lint=False, gate_timeout=1800)
+    gates = PythonGates(config)
+    start = _child_cpu()
+    gates.baseline(GateContext(root, (), None, config))
+    baseline = _child_cpu() - start
+    start = _child_cpu()
+    gates.final(GateContext(root, (), None, config))
+    full = _child_cpu() - start
+    print(f"CPU seconds: full suite {full:.1f}; baseline recording the map {baseline:.1f}")
+    print(f"{'step':>4} {'module':<30} {'cpu s':>7} {'ratio':>6} {'tests':>6}")
+    ratios = []
+    for step, (rel, _name) in enumerate(EDITS, 1):
+        sh([sys.executable, "agent.py"], cwd=root, env={**GIT_ENV, "EXEC_AUTO_STEP_ID": str(step)})
+        start = _child_cpu()
+        gate = gates.after_step(GateContext(root, (rel,), str(step), config))
+        used = _child_cpu() - start
+        ratios.append(used / full)
+        print(f"{step:>4} {rel:<30} {used:>7.1f} {used / full:>6.2f} {gate.tests.run:>6}")
+    print(f"median CPU gate / full suite: {statistics.median(ratios):.2f} (goal <= 0.30)")
+    sh(["git", "checkout", "-q", "HEAD", "--", "src"], cwd=root)
 
 
 def report(
