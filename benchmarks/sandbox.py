@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,9 +40,6 @@ _MEASURE = (
     "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
-
-
-LAST_CPU = [0.0]
 
 
 def git(root: Path, *args: str) -> None:
@@ -70,15 +66,12 @@ def make_repo(root: Path, steps: int) -> None:
 
 
 def run_cli(root: Path, agent: str, *extra: str) -> tuple[float, int, str]:
-    """Wall seconds, exec-auto's peak RSS in KB, and the output tail of one run (CPU in LAST_CPU)."""
+    """Wall seconds, exec-auto's peak RSS in KB, and the output tail of one run."""
     argv = [sys.executable, "-c", _MEASURE, "run", "bench", "--agent", "command"]
     argv += ["--agent-command", agent, "--no-archive", "--force", *extra]
-    start, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
     result = subprocess.run(argv, cwd=root, capture_output=True, text=True, env=GIT_ENV)
     wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # CPU of exec-auto and every process under it (bwrap included): less hit by a loaded machine.
-    LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode not in (0, 1):
         sys.exit(f"exec-auto exited {result.returncode}:\n{result.stdout[-2000:]}{result.stderr}")
     rss = next(
@@ -159,7 +152,6 @@ def main() -> None:
     if backend is None:
         sys.exit(f"no usable sandbox here: {'; '.join(reasons)}")
     best = {"on": float("inf"), "off": float("inf")}
-    cpu = dict(best)
     with tempfile.TemporaryDirectory(prefix="exec-auto-bench-sandbox-") as tmp:
         for n in range(args.rounds):
             for mode in ("on", "off") if n % 2 == 0 else ("off", "on"):
@@ -167,7 +159,6 @@ def main() -> None:
                 make_repo(root, args.steps)
                 wall, _, _ = run_cli(root, steps_agent(args.sleep), "--sandbox", mode)
                 best[mode] = min(best[mode], wall)
-                cpu[mode] = min(cpu[mode], LAST_CPU[0])
         cost_root = Path(tmp) / "cost"
         make_repo(cost_root, 1)
         cost_on, cost_off = command_cost(cost_root)
@@ -191,10 +182,6 @@ def main() -> None:
     print(f"| sandbox off | {best['off']:.1f} s |")
     print(f"| sandbox on ({backend.name}) | {best['on']:.1f} s |")
     print(f"| ratio on/off (goal <= 1.05) | {best['on'] / best['off']:.3f} |")
-    print(
-        f"| CPU time of exec-auto and all its children, off / on | {cpu['off']:.1f} s / "
-        f"{cpu['on']:.1f} s (ratio {cpu['on'] / cpu['off']:.3f}) |"
-    )
     print(
         f"| one contained command (`true`), median of 50 | {cost_on:.1f} ms vs {cost_off:.1f} ms |"
     )

@@ -112,4 +112,5 @@ def test_a_daemon_the_agent_left_does_not_outlive_its_step(
     issues = YAML(typ="safe").load((root / "specs/tickets/feature-x/progress.yaml").read_text())
     strays = [i for i in issues["issues"] if i["type"] == "stray_process"]
     assert [i["step_id"] for i in strays] == ["1"], strays
-    assert "left 1 process" in strays[0]["description"] or mode == "off"
+    # (its `sleep` may be running at that moment too: one or two processes)
+    assert "sh (pid " in strays[0]["description"] or mode == "off"

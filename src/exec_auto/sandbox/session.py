@@ -46,21 +46,32 @@ _TOOLS = ("python3", "python", "poetry", "uv", "pdm", "hatch", "node", "npm", "n
 
 STRAYS_VAR = "EXEC_AUTO_STRAYS"
 # Runs the command, then lists the processes still alive in the PID namespace (all but its init
-# and this shell; zombies left out) into $EXEC_AUTO_STRAYS, with shell builtins only, so the
-# listing itself starts no process. The command's exit code is kept.
+# and this shell; zombies left out) with shell builtins only, so the listing starts no process.
+# Only when there are some: 0.3 s later once more, and what is in both lists (not a background job
+# that was just exiting; a pid counts, its name may change by exec) goes to $EXEC_AUTO_STRAYS. The command's exit code is kept.
 STRAY_CHECK = r"""
 "$@"; rc=$?
-for p in /proc/[0-9]*; do
-  p=${p#/proc/}
-  if [ "$p" = 1 ] || [ "$p" = "$$" ]; then continue; fi
-  name=; state=
-  while read -r key value rest; do
-    case "$key" in Name:) name=$value ;; State:) state=$value; break ;; esac
-  done < "/proc/$p/status"
-  if [ -n "$state" ] && [ "$state" != Z ]; then
-    echo "$name (pid $p in the sandbox)" >> "$EXEC_AUTO_STRAYS"
-  fi
-done 2>/dev/null
+live() {
+  found=
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    if [ "$p" = 1 ] || [ "$p" = "$$" ]; then continue; fi
+    name=; state=
+    while read -r key value rest; do
+      case "$key" in Name:) name=$value ;; State:) state=$value; break ;; esac
+    done < "/proc/$p/status"
+    if [ -n "$state" ] && [ "$state" != Z ]; then found="$found $p:$name"; fi
+  done 2>/dev/null
+}
+live
+if [ -n "$found" ]; then
+  first="$found "
+  sleep 0.3
+  live
+  for entry in $found; do
+    case "$first" in *" ${entry%%:*}:"*) echo "${entry#*:} (pid ${entry%%:*} in the sandbox)" >> "$EXEC_AUTO_STRAYS" ;; esac
+  done
+fi
 exit $rc
 """
 
