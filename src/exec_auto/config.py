@@ -183,7 +183,9 @@ class Config(BaseModel):
     agent: AgentConfig = AgentConfig()
     gates: GatesConfig = GatesConfig()
     batch: BatchConfig = BatchConfig()
-    sandbox: SandboxConfig = SandboxConfig()
+    # A factory: the default reads EXEC_AUTO_SANDBOX, whose bad value must fail as a ConfigError
+    # when a config is built (exit 2), not when this module is imported (a traceback).
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     evidence: EvidenceConfig = EvidenceConfig()
     readiness: ReadinessConfig = ReadinessConfig()
     review: ReviewConfig = ReviewConfig()
@@ -234,6 +236,9 @@ def _toml_kind(value: Any) -> str:
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
+        if isinstance(value, dict) and key in out and not isinstance(out[key], dict):
+            # `agent = "x"` in pyproject.toml: kept, so validation names it (flags do not hide it).
+            continue
         if isinstance(value, dict):
             # Recurse even when the base lacks the table, so None ("not given") is dropped there too.
             out[key] = _merge(out[key] if isinstance(out.get(key), dict) else {}, value)

@@ -87,6 +87,8 @@ class Report(BaseModel):
     progress_file: str = ""
     archived_to: str | None = None
     restore_command: str | None = None
+    # The ticket's snapshot store and step refs (`TicketRef.history_key`; None: the bare name).
+    history_key: str | None = None
     exit_code: int = 1
     # How the run was contained (the sandbox's status line); sandboxed False puts it first.
     sandbox: str = ""

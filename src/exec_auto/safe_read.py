@@ -136,3 +136,16 @@ def decode_utf8(
             path=path,
             hint="save the file as UTF-8",
         ) from None
+
+
+def project_text(path: Path, *, limit: int = CONFIG_LIMIT) -> str | None:
+    """A project file's UTF-8 text for the gates' guesses, or None when it cannot be used.
+
+    For files exec-auto only peeks at (requirements*.txt, tox.ini, .pre-commit-config.yaml...):
+    missing, a FIFO or device, larger than limit, unreadable or not UTF-8 all mean "no hint
+    here" - never a hang on a pipe or an endless read of `/dev/zero`.
+    """
+    try:
+        return read_limited(path, limit=limit).decode("utf-8")
+    except (OSError, ExecAutoError, UnicodeDecodeError):
+        return None

@@ -34,9 +34,14 @@ class Case:
     # Root only (immutable files, bind mounts) or other needs; the reason to skip otherwise.
     needs: str | None = None
     tags: tuple[str, ...] = field(default=())
+    # Files that stay byte-identical even when the command goes ahead (unchanged=False).
+    kept: tuple[str, ...] = ()
+    # Environment variables set for the command (name, value).
+    env: tuple[tuple[str, str], ...] = ()
 
 
 TICKET_FILES = ("plan.md", "spec.yaml", "progress.yaml")
+SPEC_FILE = (TICKET / "spec.yaml").as_posix()
 
 
 def _p(root: Path, rel: str) -> Path:
@@ -204,7 +209,13 @@ def _specs() -> list[Case]:
     runs = "spec_unreadable"
     return [
         Case(
-            "spec-invalid-run", write(spec, "title: [unclosed\n"), RUN, 1, (runs,), unchanged=False
+            "spec-invalid-run",
+            write(spec, "title: [unclosed\n"),
+            RUN,
+            1,
+            (runs,),
+            unchanged=False,
+            kept=(SPEC_FILE,),
         ),
         Case(
             "spec-invalid-show", write(spec, "title: [unclosed\n"), SHOW, 0, ("could not be read",)
@@ -216,6 +227,7 @@ def _specs() -> list[Case]:
             1,
             (runs,),
             unchanged=False,
+            kept=(SPEC_FILE,),
         ),
         Case(
             "spec-backtick-criterion-show",
@@ -226,7 +238,15 @@ def _specs() -> list[Case]:
         ),
         Case("spec-alias-bomb-show", write(spec, BOMB), SHOW, 0, ("alias bomb",)),
         Case("spec-alias-bomb-list", write(spec, BOMB), LIST, 0, ("spec error",)),
-        Case("spec-alias-bomb-run", write(spec, BOMB), RUN, 1, ("alias bomb",), unchanged=False),
+        Case(
+            "spec-alias-bomb-run",
+            write(spec, BOMB),
+            RUN,
+            1,
+            ("alias bomb",),
+            unchanged=False,
+            kept=(SPEC_FILE,),
+        ),
         Case("spec-recursive-alias-show", write(spec, "a: &a [*a]\n"), SHOW, 0, ("ticket",)),
         Case("spec-deep-show", write(spec, DEEP), SHOW, 0, ("nests deeper",)),
         Case("spec-custom-tag-show", write(spec, "title: !Thing x\n"), SHOW, 0, ("custom tag",)),
@@ -237,6 +257,7 @@ def _specs() -> list[Case]:
             1,
             ("custom tag",),
             unchanged=False,
+            kept=(SPEC_FILE,),
         ),
         Case(
             "spec-python-tag-show",
@@ -259,9 +280,10 @@ def _specs() -> list[Case]:
             1,
             ("spec_not_updated",),
             unchanged=False,
+            kept=(SPEC_FILE,),
         ),
         Case("spec-fifo-show", fifo(spec), SHOW, 0, ("fifo",)),
-        Case("spec-fifo-run", fifo(spec), RUN, 1, ("fifo",), unchanged=False),
+        Case("spec-fifo-run", fifo(spec), RUN, 1, ("fifo",), unchanged=False, kept=(SPEC_FILE,)),
         Case("spec-dev-zero-show", link(spec, "/dev/zero"), SHOW, 0, ("character device",)),
         Case("spec-too-big-show", big(spec, 3 * MB), SHOW, 0, ("larger than",)),
         Case("spec-top-level-list", write(spec, "- a\n- b\n"), SHOW, 0, ("a list",)),
@@ -291,6 +313,14 @@ def _progress_cases() -> list[Case]:
         ),
         Case("progress-bomb-show", write(prog, BOMB), SHOW, 0, ("alias bomb",)),
         Case("progress-bomb-list", write(prog, BOMB), LIST, 0, ("progress unreadable",)),
+        Case(
+            "progress-bomb-run",
+            write(prog, BOMB),
+            RUN,
+            1,
+            ("progress_unreadable", "alias bomb"),
+            unchanged=False,
+        ),
         Case("progress-deep-show", write(prog, DEEP), SHOW, 0, ("nests deeper",)),
         Case("progress-custom-tag-show", write(prog, "ticket: !x y\n"), SHOW, 0, ("custom tag",)),
         Case("progress-fifo-run", fifo(prog), RUN, 2, ("fifo",)),
@@ -332,6 +362,10 @@ def _configs() -> list[Case]:
         ("parallel-zero", "[tool.exec-auto.batch]\nparallel = 0\n", "greater than or equal to 1"),
         ("formatter-unknown", '[tool.exec-auto.gates]\nformatter = "prettier"\n', "formatter"),
         ("fix-attempts-negative", "[tool.exec-auto.gates]\nfix_attempts = -1\n", "fix_attempts"),
+        # A flag sets agent.* too: the bad table must not be replaced by the flags' values.
+        ("agent-is-string", '[tool.exec-auto]\nagent = "claude"\n', "agent: input should be"),
+        ("gates-is-array", "[tool.exec-auto]\ngates = [1]\n", "gates: input should be"),
+        ("sandbox-mode-unknown", '[tool.exec-auto.sandbox]\nmode = "maybe"\n', "sandbox.mode"),
     ]
     out = [
         Case(f"config-{name}", write(toml, text), RUN, 2, ("pyproject.toml", says))
@@ -343,6 +377,14 @@ def _configs() -> list[Case]:
         Case("config-dev-zero", link(toml, "/dev/zero"), RUN, 2, ("character device",)),
         Case("config-directory", directory(toml), RUN, 2, ("a directory",)),
         Case("config-too-big", big(toml, 3 * MB), RUN, 2, ("larger than",)),
+        Case(
+            "config-env-sandbox-unknown",
+            nothing,
+            RUN,
+            2,
+            ("exec_auto_sandbox='bogus'", "unset it"),
+            env=(("EXEC_AUTO_SANDBOX", "bogus"),),
+        ),
     ]
     return out
 
@@ -461,7 +503,157 @@ def _repos() -> list[Case]:
             needs="immutable",
         ),
         Case("repo-readonly-git", nothing, RUN, 2, ("read-only",), needs="readonly-git"),
+        Case("repo-merge-in-progress", _conflict("merge"), RUN, 2, ("a merge is in progress",)),
+        Case("repo-rebase-in-progress", _conflict("rebase"), RUN, 2, ("a rebase is in progress",)),
+        Case(
+            "repo-cherry-pick-in-progress",
+            _conflict("cherry-pick"),
+            RUN,
+            2,
+            ("a cherry-pick is in progress",),
+        ),
+        Case(
+            "repo-bisect-in-progress",
+            lambda r: _git(r, "bisect", "start"),
+            RUN,
+            2,
+            ("git bisect reset",),
+        ),
+        Case(
+            "repo-corrupt-index",
+            write(".git/index", "garbage\n"),
+            RUN,
+            2,
+            ("cannot read the repository's index", "git reset"),
+        ),
+        Case(
+            "repo-corrupt-head", write(".git/HEAD", "garbage\n"), RUN, 2, ("not a git repository",)
+        ),
+        Case(
+            "repo-gitdir-nowhere",
+            lambda r: (not_a_repo(r), (r / ".git").write_text("gitdir: /nowhere\n")),
+            RUN,
+            2,
+            ("not a git repository",),
+        ),
+        Case(
+            "repo-no-commit-yet",
+            lambda r: (not_a_repo(r), _git(r, "init", "-q")),
+            RUN,
+            1,
+            ("completed_with_issues",),
+            unchanged=False,
+        ),
+        Case("repo-index-lock-left", write(".git/index.lock", ""), RUN, 1, (), unchanged=False),
         Case("repo-disk-full", nothing, RUN, 2, ("disk is full",), needs="disk-full"),
+    ]
+
+
+def _git(root: Path, *args: str) -> None:
+    from tests.conftest import git
+
+    git(root, *args)
+
+
+def _conflict(command: str) -> Setup:
+    """A real conflicting merge, rebase or cherry-pick, stopped where git waits for the user."""
+
+    def setup(root: Path) -> None:
+        import subprocess
+
+        _git(root, "checkout", "-q", "-b", "side")
+        (root / "README.md").write_text("side\n")
+        _git(root, "commit", "-q", "-am", "side")
+        _git(root, "checkout", "-q", "-")
+        (root / "README.md").write_text("main\n")
+        _git(root, "commit", "-q", "-am", "main")
+        argv = {"merge": ["merge", "side"], "rebase": ["rebase", "side"]}.get(
+            command, ["cherry-pick", "side"]
+        )
+        env = {**os.environ, "GIT_EDITOR": "true", "GIT_COMMITTER_NAME": "t"}
+        env |= {"GIT_COMMITTER_EMAIL": "t@t", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
+        stopped = subprocess.run(["git", *argv], cwd=root, capture_output=True, env=env)
+        assert stopped.returncode != 0, "the setup expected a conflict"
+
+    return setup
+
+
+def _project_files() -> list[Case]:
+    """Files of the project the gates only peek at: never a hang, never a crash."""
+    out = []
+    for rel in (".pre-commit-config.yaml", "requirements.txt", "tox.ini", "Makefile"):
+        slug = rel.strip(".").split(".")[0].replace("-config", "")
+        out += [
+            Case(f"project-{slug}-fifo-show", fifo(rel), SHOW, 0, ("steps (3)",)),
+            Case(f"project-{slug}-dev-zero-show", link(rel, "/dev/zero"), SHOW, 0, ("steps (3)",)),
+        ]
+    gates_run = tuple(a for a in RUN if a != "--no-gates")
+    out += [
+        Case(
+            "project-precommit-fifo-run",
+            fifo(".pre-commit-config.yaml"),
+            gates_run,
+            1,
+            ("completed_with_issues",),
+            unchanged=False,
+        ),
+        Case("project-precommit-bomb-show", write(".pre-commit-config.yaml", BOMB), SHOW, 0, ()),
+        Case(
+            "project-conventions-fifo-run",
+            fifo("CLAUDE.md"),
+            RUN,
+            1,
+            ("no claude.md or agents.md",),
+            unchanged=False,
+        ),
+        Case(
+            "project-conventions-dev-zero-run",
+            link("AGENTS.md", "/dev/zero"),
+            RUN,
+            1,
+            ("completed_with_issues",),
+            unchanged=False,
+        ),
+    ]
+    return out
+
+
+def _speckit(tasks: Setup) -> Setup:
+    """A spec-kit feature `002-kit` whose tasks.md the given setup then spoils."""
+
+    def setup(root: Path) -> None:
+        kit = root / "specs" / "002-kit"
+        kit.mkdir(parents=True)
+        (kit / "spec.md").write_text("# Feature Specification: Kit\n")
+        (kit / "tasks.md").write_text("# Tasks: Kit\n\n## Phase 1\n\n- [ ] T001 Do it\n")
+        tasks(root)
+
+    return setup
+
+
+def _formats() -> list[Case]:
+    """Other planning formats' files, read through the same bounded reader."""
+    tasks = "specs/002-kit/tasks.md"
+    show = ("show", "speckit:002-kit")
+    run = tuple("speckit:002-kit" if a == "feature-x" else a for a in RUN)
+    return [
+        Case("format-tasks-fifo-show", _speckit(fifo(tasks)), show, 2, ("fifo", "tasks.md")),
+        Case("format-tasks-fifo-run", _speckit(fifo(tasks)), run, 2, ("fifo",)),
+        Case(
+            "format-tasks-dev-zero-show",
+            _speckit(link(tasks, "/dev/zero")),
+            show,
+            2,
+            ("character device",),
+        ),
+        Case("format-tasks-too-big-show", _speckit(big(tasks, 9 * MB)), show, 2, ("larger than",)),
+        Case(
+            "format-tasks-not-utf8-show",
+            _speckit(write(tasks, b"- [ ] \xff\n")),
+            show,
+            2,
+            ("utf-8",),
+        ),
     ]
 
 
@@ -473,4 +665,14 @@ def _chattr(path: Path) -> None:
 
 def all_cases() -> list[Case]:
     """Every case of the corpus."""
-    return [*_plans(), *_specs(), *_progress_cases(), *_configs(), *_flags(), *_names(), *_repos()]
+    return [
+        *_plans(),
+        *_specs(),
+        *_progress_cases(),
+        *_configs(),
+        *_flags(),
+        *_names(),
+        *_repos(),
+        *_project_files(),
+        *_formats(),
+    ]

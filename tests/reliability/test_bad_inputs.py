@@ -28,6 +28,9 @@ from tests.reliability.support import (
 )
 
 CASES = all_cases()
+# What a run may write: its ticket folder (progress, reports, spec status) and the archive; with
+# gates on, the project's pytest leaves its cache folders as a plain `pytest` run would.
+RUN_WRITES = ("specs/tickets/feature-x", "specs/archive", ".pytest_cache", ".benchmarks")
 
 
 def test_the_corpus_is_large_and_ids_are_unique():
@@ -90,7 +93,9 @@ def _run_case(case: Case, root: Path, tmp_path: Path) -> tuple[Outcome, Path]:
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.needs != "disk-full"], ids=lambda c: c.id)
-def test_bad_input(case: Case, template: Path, tmp_path: Path):
+def test_bad_input(case: Case, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name, value in case.env:
+        monkeypatch.setenv(name, value)
     root = copy_project(template, tmp_path / "p")
     if case.needs != "immutable":
         case.setup(root)
@@ -106,8 +111,16 @@ def test_bad_input(case: Case, template: Path, tmp_path: Path):
         errors = [line for line in outcome.err.splitlines() if line.startswith("exec-auto: error")]
         usage = outcome.err.startswith("usage:")
         assert usage or (len(errors) == 1 and "hint:" in outcome.err), outcome.err
+    after = fingerprint(root)
     if case.unchanged:
-        assert changed(before, fingerprint(root)) == []
+        assert changed(before, after) == []
+    else:
+        # A run that goes ahead writes its ticket's state and reports, and nothing else of the
+        # user's (the agent is `true`); the files it must not touch stay byte-identical.
+        outside = [p for p in changed(before, after) if not p.startswith(RUN_WRITES)]
+        assert outside == [], outside
+        for rel in case.kept:
+            assert before.get(rel) == after.get(rel), f"{rel} changed"
 
 
 def test_disk_full_at_start(template: Path, tmp_path: Path):

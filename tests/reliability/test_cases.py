@@ -369,3 +369,41 @@ def test_state_and_report_files_follow_the_umask(tmp_path: Path, template: Path,
         assert mode == expected, f"{name}: {oct(mode)} != {oct(expected)}"
     # A rewritten file keeps its own mode.
     assert stat.S_IMODE((project / TICKET / "spec.yaml").stat().st_mode) == 0o644
+
+
+def test_one_name_in_two_formats_keeps_two_step_histories(project: Path, tmp_path: Path):
+    """A spec-kit `001-calc` and a CDD `001-calc`: each has its own snapshot store and refs."""
+    kit = project / "specs" / "001-calc"
+    kit.mkdir()
+    (kit / "tasks.md").write_text(
+        "# Tasks: Calc\n\n## Phase 1\n\n- [ ] T001 Write a\n- [ ] T002 b\n"
+    )
+    (kit / "spec.md").write_text("# Feature Specification: Calc\n")
+    cdd = project / "specs" / "tickets" / "001-calc"
+    cdd.mkdir()
+    (cdd / "plan.md").write_text("# Plan\n\n## Implementation Steps\n\n### Step 1: One\n\nDo.\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "two formats")
+    agent = _agent(tmp_path, "a.sh", 'echo x > "f-$EXEC_AUTO_STEP_ID.txt"\n')
+    for ref in ("speckit:001-calc", "cdd:001-calc"):
+        argv = [a if a != "feature-x" else ref for a in run_argv(agent, "--no-archive")]
+        assert cli(project, *argv).code in (0, 1)
+    stores = sorted(p.name for p in (project / ".git" / "exec-auto" / "snapshots").glob("*.git"))
+    assert len([s for s in stores if "001-calc" in s]) == 2, stores
+    kit_diff = cli(project, "diff", "speckit:001-calc", "--stat")
+    cdd_diff = cli(project, "diff", "cdd:001-calc", "--stat")
+    assert "f-T001.txt" in kit_diff.out and "f-1.txt" not in kit_diff.out, kit_diff.out
+    assert "f-1.txt" in cdd_diff.out and "f-T001.txt" not in cdd_diff.out, cdd_diff.out
+
+
+def test_a_killed_saves_temp_file_is_not_archived_with_the_ticket(project: Path, tmp_path: Path):
+    """`.<name>.<pid>.<random>.tmp` of a dead process stays out of specs/archive."""
+    # Above the default pid_max of 4194304 (2**22): no live process can have this pid.
+    stale = project / TICKET / f".progress.yaml.{2**22 + 7}.abc123.tmp"
+    stale.write_text("half a progress file")
+    agent = _agent(tmp_path, "a.sh", 'echo "$EXEC_AUTO_STEP_ID" >> work.txt\n')
+    code, _ = _run(project, agent)
+    assert code in (0, 1)
+    archived = project / "specs" / "archive" / "feature-x"
+    assert archived.is_dir()
+    assert [p.name for p in archived.iterdir() if p.name.endswith(".tmp")] == []

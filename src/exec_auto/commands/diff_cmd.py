@@ -11,11 +11,11 @@ from exec_auto.repo import find_root
 
 
 def ticket_name(text: str, cwd: Path) -> str:
-    """The ticket's name from what the user typed (a name, or a path into its folder)."""
+    """The ticket's history key from what the user typed (a name, or a path into its folder)."""
     from exec_auto.formats.registry import resolve
 
     try:
-        return resolve(text, cwd, allow_archived=True).name
+        return resolve(text, cwd, allow_archived=True).history_key
     except ExecAutoError:
         # The folder may be gone while its history is kept: a bare name still finds it.
         return Path(text.rstrip("/")).name if "/" in text else text

@@ -24,7 +24,7 @@ def ticket_names(root: Path) -> tuple[set[str], set[str]]:
 
     active, archived = _names(root / TICKETS), _names(root / ARCHIVE)
     for ref in all_tickets(root):
-        (archived if ref.archived else active).add(ref.name)
+        (archived if ref.archived else active).update({ref.name, ref.history_key})
     return active, archived - active
 
 

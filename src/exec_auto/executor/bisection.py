@@ -39,7 +39,7 @@ def snapshot_points(env: StepEnv) -> list[Point]:
     if env.history is None:
         return []
     try:
-        recorded = latest_run(env.root, env.ticket, env.history.run)
+        recorded = latest_run(env.root, env.snapshots.store.ticket, env.history.run)
     except HistoryError:
         return []
     by_id = {s.step_id: s for s in recorded.steps}

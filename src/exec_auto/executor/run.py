@@ -23,7 +23,12 @@ from exec_auto.executor.outputs import run_logs, step_outputs
 from exec_auto.executor.prompt import PromptContext
 from exec_auto.executor.redgreen import prefetch_environment, start_red_green
 from exec_auto.executor.snapshot import Snapshotter
-from exec_auto.executor.startup import check_outputs, check_rewritable, startup_errors
+from exec_auto.executor.startup import (
+    check_outputs,
+    check_repository,
+    check_rewritable,
+    startup_errors,
+)
 from exec_auto.executor.state import ProgressStore, fresh_progress, reconcile
 from exec_auto.executor.steps import (
     StepEnv,
@@ -221,6 +226,7 @@ def _run_ticket(
     lock_name = ticket.name if ticket.format == "cdd" else f"{ticket.format}-{ticket.dir.name}"
     # Checked before anything is written: outputs the run writes later, files it rewrites.
     check_outputs(config)
+    check_repository(root)
     check_rewritable(root, loaded.rewritten)
     lock = TicketLock(scratch, lock_name)
     with lock:
@@ -285,7 +291,7 @@ def _run_ticket(
                     snapshots := Snapshotter(
                         root,
                         exclude=[ticket.rel_dir],
-                        ticket=ticket.name,
+                        ticket=ticket.history_key,
                         renames=config.evidence.integrity,
                     )
                 ),
@@ -543,6 +549,7 @@ def _stopped(ticket: TicketRef, env: StepEnv, agent: Agent) -> TicketOutcome:
 
 def _containment(report: Report, env: StepEnv) -> None:
     """The report states how (or whether) the run was contained."""
+    report.history_key = env.snapshots.store.ticket
     if env.sandbox_status is not None:
         report.sandboxed = env.sandbox_status.active
         report.sandbox = env.sandbox_status.line()
@@ -635,7 +642,7 @@ def _verify_env(env: StepEnv) -> dict[str, str] | None:
 def _free_attempts(env: StepEnv) -> None:
     """An archived ticket needs its steps' snapshots only: free the fix attempts' objects."""
     try:
-        drop_attempts(env.root, env.ticket)
+        drop_attempts(env.root, env.snapshots.store.ticket)
     except Exception as exc:  # disk space only; the report is written
         env.ui.message(f"[AUTO] could not free intermediate snapshots: {exc}")
 

@@ -276,8 +276,18 @@ class Snapshotter:
             shutil.copyfile(real_index, self._index)
         env = {**self.store.write_env(), "GIT_INDEX_FILE": str(self._index)}
         pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
-        add = ("add", "-A", "--", *pathspec)
-        _checked(_git(add, self.root, env), add, self.root)
+        # --ignore-errors: a tracked file replaced by a FIFO or socket ("can only add regular
+        # files") must not stop the run; it keeps its last content in the snapshot, said once.
+        add = ("add", "-A", "--ignore-errors", "--", *pathspec)
+        added = _git(add, self.root, env)
+        if not added.ok:
+            if "fatal:" in added.stderr or not added.stderr.strip():
+                _checked(added, add, self.root)
+            for line in added.stderr.strip().splitlines():
+                self.notes.append(
+                    f"a file could not be snapshotted ({line.removeprefix('error: ')}); "
+                    "its last content is what the step's diff shows"
+                )
         if self._drop:
             drop = ("rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *self._drop)
             _checked(_git(drop, self.root, env), drop, self.root)

@@ -201,3 +201,42 @@ def check_rewritable(root: Path, files: Iterable[str]) -> None:
                 path=path,
                 hint="make the file and its folder writable, then rerun",
             )
+
+
+# Files git keeps while an operation waits for the user; a run would build on a half-done state.
+_IN_PROGRESS = (
+    ("MERGE_HEAD", "a merge", "finish it (`git commit`) or abort it (`git merge --abort`)"),
+    ("rebase-merge", "a rebase", "finish it (`git rebase --continue`) or `git rebase --abort`"),
+    ("rebase-apply", "a rebase or `git am`", "finish it (`--continue`) or abort it (`--abort`)"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick", "finish it or `git cherry-pick --abort`"),
+    ("REVERT_HEAD", "a revert", "finish it or `git revert --abort`"),
+    ("BISECT_LOG", "a bisect", "end it with `git bisect reset`"),
+)
+
+
+def check_repository(root: Path) -> None:
+    """Refuse (exit 2, before anything is written) a repository a run cannot safely work in.
+
+    An operation in progress (merge, rebase, cherry-pick, revert, bisect) leaves conflicted or
+    half-applied files the agent would build on; an index git cannot read fails every snapshot.
+    """
+    from exec_auto.proc import git
+    from exec_auto.repo import git_dir
+
+    where = git_dir(root)
+    for name, what, hint in _IN_PROGRESS:
+        if (where / name).exists():
+            raise ExecAutoError(
+                f"{what} is in progress in this repository ({where / name} exists)",
+                path=root,
+                hint=f"{hint}, then rerun",
+            )
+    # Reads (parses) the whole index and prints nothing: the pathspec matches no file.
+    probe = git("ls-files", "--", ":(literal).exec-auto-index-probe", cwd=root)
+    if not probe.ok:
+        reason = (probe.stderr.strip().splitlines() or ["git cannot read it"])[-1]
+        raise ExecAutoError(
+            f"git cannot read the repository's index: {reason.removeprefix('fatal: ')}",
+            path=where / "index",
+            hint="repair it (`rm .git/index && git reset` rebuilds it from HEAD), then rerun",
+        )

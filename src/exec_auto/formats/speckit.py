@@ -64,7 +64,7 @@ class SpecKit(StaysInPlace):
         return sorted(
             p
             for p in base.iterdir()
-            if p.is_dir() and p.name not in _NOT_FEATURES and (p / "tasks.md").is_file()
+            if p.is_dir() and p.name not in _NOT_FEATURES and _present(p / "tasks.md")
         )
 
     def _ref(self, folder: Path, root: Path) -> TicketRef:
@@ -332,3 +332,9 @@ def _story_label(text: str) -> str:
         title = match.group("title").strip(" -")
         return f"US{match.group('n')}" + (f": {title}" if title else "")
     return md.plain(text)
+
+
+def _present(path: Path) -> bool:
+    """A tasks.md of any kind but a folder: a FIFO or a link to a device is still the ticket's
+    file, and loading it says what is wrong with it (rather than "no such ticket")."""
+    return path.is_symlink() or (path.exists() and not path.is_dir())

@@ -21,6 +21,7 @@ from exec_auto import proc
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.gates.environment import Environment, read_pyproject
 from exec_auto.gates.paths import clip
+from exec_auto.safe_read import project_text
 
 if TYPE_CHECKING:
     from exec_auto.sandbox.session import Sandbox
@@ -117,10 +118,7 @@ def declared_dependencies(repo_root: Path) -> set[str]:
     for env in tool.get("hatch", {}).get("envs", {}).values():
         specs += env.get("dependencies", [])
     for path in [*repo_root.glob("requirements*.txt"), *repo_root.glob("requirements/*.txt")]:
-        try:
-            specs += path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
+        specs += (project_text(path) or "").splitlines()
     names = set()
     for spec in specs:
         parsed = requirement_of(spec) if isinstance(spec, str) else None

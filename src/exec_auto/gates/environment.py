@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from exec_auto import proc
+from exec_auto.safe_read import project_text
 
 # Runner kinds; "pdm" is only auto-detected (the config's runner choices predate it).
 MANAGER_RUNNERS = ("poetry", "uv", "pdm", "hatch")
@@ -52,9 +53,10 @@ _PROBE_TIMEOUT = 120.0
 def read_pyproject(repo_root: Path) -> dict[str, Any]:
     """repo_root/pyproject.toml parsed, or {} when absent or unreadable (gates never fail on it)."""
     path = repo_root / "pyproject.toml"
+    text = project_text(path)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return tomllib.loads(text) if text is not None else {}
+    except tomllib.TOMLDecodeError:
         return {}
 
 

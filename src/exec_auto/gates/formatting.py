@@ -19,6 +19,7 @@ from exec_auto.gates.dependencies import declared_dependencies
 from exec_auto.gates.environment import Environment, own_tool_argv, read_pyproject
 from exec_auto.gates.paths import clip, plural
 from exec_auto.gates.tools import run_tool
+from exec_auto.safe_read import project_text
 
 _PARSE_FAILURE_RE = re.compile(
     r"(error: (cannot (parse|format)|Failed to parse)|ParseError)", re.IGNORECASE
@@ -32,10 +33,7 @@ def project_uses_black(repo_root: Path) -> bool:
     if "black" in declared_dependencies(repo_root):
         return True
     precommit = repo_root / ".pre-commit-config.yaml"
-    try:
-        return "psf/black" in precommit.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
+    return "psf/black" in (project_text(precommit) or "")
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exec_auto.errors import ExecAutoError
 from exec_auto.gates.base import Finding, GateResult, ToolInfo
 from exec_auto.gates.changes import keep_edits_in
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.linters import Problem, gate_error, parse_problems
 from exec_auto.gates.paths import clip, plural, relative
 from exec_auto.gates.tools import run_tool
+from exec_auto.safe_read import CONFIG_LIMIT, read_limited
 
 CONFIG = ".pre-commit-config.yaml"
 # Hook id -> (module in the project's environment, entry arguments) for the offline fallback.
@@ -82,7 +84,9 @@ def load_config(repo_root: Path) -> dict[str, Any] | None:
     from ruamel.yaml import YAML
 
     try:
-        data = YAML(typ="safe").load((repo_root / CONFIG).read_text(encoding="utf-8"))
+        # Bounded, regular files only: a FIFO in its place would block `show` and every run.
+        raw = read_limited(repo_root / CONFIG, limit=CONFIG_LIMIT, what=CONFIG)
+        data = YAML(typ="safe").load(raw.decode("utf-8"))
     except Exception:  # an unreadable config is reported by pre-commit itself
         return None
     return data if isinstance(data, dict) else None
@@ -230,8 +234,8 @@ def _has_cache() -> bool:
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_limited(path, limit=CONFIG_LIMIT, what=path.name).decode("utf-8")
+    except (OSError, UnicodeDecodeError, ExecAutoError):
         return None
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.testing import PLUGIN_DIR, TestRun, parse_events, read_events
 from exec_auto.gates.tools import DEFAULT_SEED, run_tool
+from exec_auto.safe_read import project_text
 
 RUNNER_MODULE = "exec_auto_unittest_runner"
 DOCUMENTED = ("tox.ini", "pyproject.toml", "Makefile", "noxfile.py", "setup.cfg")
@@ -45,9 +46,8 @@ class Runner:
 def documented_unittest_args(repo_root: Path) -> tuple[tuple[str, ...], str] | None:
     """The arguments of `python -m unittest ...` in the project's tox.ini/Makefile/noxfile."""
     for name in DOCUMENTED:
-        try:
-            text = (repo_root / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        text = project_text(repo_root / name)
+        if text is None:
             continue
         match = _UNITTEST_RE.search(text)
         if match is None:

@@ -191,14 +191,18 @@ def _steps(root: Path | None, report: Report) -> tuple[tuple[StepReview, ...], l
     note = "no step history kept (pruned, or recorded before exec-auto 0.2)"
     if root is not None:
         try:
-            found = runs(root, report.ticket)
+            found = runs(root, report.history_key or report.ticket)
         except ExecAutoError:
             found = []
         wanted = run_id(report.started_at)
         recorded = next((r for r in found if r.run == wanted), None)
         if recorded is not None:
             note = f"step history: run {recorded.run}"
-    store = SnapshotStore(root, report.ticket) if recorded is not None and root else None
+    store = (
+        SnapshotStore(root, report.history_key or report.ticket)
+        if recorded is not None and root
+        else None
+    )
 
     def patch(start: str, end: str) -> list[FileDiff]:
         if store is None:

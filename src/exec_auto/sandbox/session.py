@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from exec_auto.errors import ExecAutoError
+from exec_auto.safe_read import project_text
 from exec_auto.sandbox.backend import SandboxBackend, first_usable
 from exec_auto.sandbox.gittrace import GitAttempt, collect
 from exec_auto.sandbox.policy import BASE_ENV_ALLOW, SandboxPolicy
@@ -269,10 +270,7 @@ def detect_project_envs(root: Path) -> list[Path]:
 
 
 def _pyproject_text(root: Path) -> str:
-    try:
-        return (root / "pyproject.toml").read_text(encoding="utf-8", errors="replace")[:200_000]
-    except OSError:
-        return ""
+    return (project_text(root / "pyproject.toml") or "")[:200_000]
 
 
 def environment_paths(root: Path, project_envs: Iterable[Path] = ()) -> list[Path]:

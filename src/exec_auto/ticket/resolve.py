@@ -68,6 +68,15 @@ class TicketRef:
             return self.source.relative_to(self.root).as_posix()
         return (ARCHIVE if self.archived else TICKETS).joinpath(self.name).as_posix()
 
+    @property
+    def history_key(self) -> str:
+        """The name of the ticket's snapshot store and step refs, unique across formats.
+
+        CDD keeps the bare name (stores written before other formats existed still match); a
+        spec-kit `001-auth` and a CDD `001-auth` in one repository get separate stores.
+        """
+        return self.name if self.format == "cdd" else f"{self.format}:{self.name}"
+
     def moved(self, archived: bool) -> TicketRef:
         """The same CDD ticket on the other side of an archive/restore."""
         return TicketRef(self.name, self.root, archived)
