@@ -156,3 +156,25 @@ def test_an_environment_under_the_hidden_home_stays_usable(world: dict[str, Path
     assert str(env) in inside.stdout
     assert str(env.parent) in inside.stdout
     assert "SSH-CANARY" not in inside.output
+
+
+def test_an_in_repo_venv_that_is_a_symlink_stays_usable_and_read_only(world: dict[str, Path]):
+    """.venv -> a venv under the hidden HOME (a common layout): it runs inside, and cannot be changed."""
+    env = world["home"] / "venvs" / "proj"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    (world["repo"] / ".venv").symlink_to(env)
+    box, _ = open_sandbox(world["repo"], world["ticket"], SandboxConfig(mode="on"))
+    assert box is not None
+    try:
+        inside = sh(
+            box.for_tools(),
+            ".venv/bin/python -c 'import sys; print(sys.prefix)'; touch .venv/planted; "
+            f"cat {world['home']}/.ssh/id_rsa",
+            world["repo"],
+        )
+    finally:
+        box.close()
+    # Before: bwrap could not mount onto the link, so every contained command failed to start.
+    assert inside.stdout.strip() == str(world["repo"] / ".venv"), inside.output
+    assert "Read-only file system" in inside.output and not (env / "planted").exists()
+    assert "SSH-CANARY" not in inside.output

@@ -315,8 +315,13 @@ def build_policy(
     readonly = [root / ".git"]
     if ticket_dir is not None:
         readonly.append(ticket_dir.resolve())
-    # The project's in-repo environment: visible, usable, but not changeable by the agent.
-    readonly += [root / name for name in (".venv", "venv") if (root / name / "bin").is_dir()]
+    # The project's in-repo environment: visible, usable, but not changeable by the agent. A
+    # `.venv` that is a symlink (to ~/venvs/proj, say) is mounted at its target: bwrap cannot
+    # mount onto the link itself, and the target may sit under the hidden HOME.
+    in_repo_envs = [
+        (root / name).resolve() for name in (".venv", "venv") if (root / name / "bin").is_dir()
+    ]
+    readonly += in_repo_envs
     readonly += [Path(p).resolve() for p in config.readonly]
     hidden: list[Path] = []
     homes = [h for h in _homes() if h != root]
@@ -331,7 +336,11 @@ def build_policy(
         hidden += _env_files(root)
     exposed = [
         p
-        for p in (*environment_paths(root, project_envs), *(Path(e) for e in config.expose))
+        for p in (
+            *environment_paths(root, project_envs),
+            *in_repo_envs,
+            *(Path(e) for e in config.expose),
+        )
         if any(p.is_relative_to(h) for h in hidden)
     ]
     extra = os.environ.get("EXEC_AUTO_SANDBOX_WRITABLE", "")
