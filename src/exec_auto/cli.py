@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute planned tickets (specs/tickets/NAME/plan.md) through a coding agent, "
         "unattended: quality gates, resume, an honest report, archive.",
         epilog="`exec-auto TICKET` is short for `exec-auto run TICKET`. Exit codes: 0 all done and "
-        "met, 1 finished with issues, 2 could not start, 3 internal error, 130 interrupted.",
+        "met, 1 finished with issues, 2 could not start, 3 internal error, 130 interrupted (Ctrl-C; "
+        "143 SIGTERM, 129 SIGHUP).",
     )
     parser.add_argument("--version", action="version", version=f"exec-auto {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
+from exec_auto import signals
 from exec_auto.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ExecAutoError
 
 
@@ -32,7 +33,7 @@ def error_handler() -> Iterator[None]:
             print(f"  hint: {exc.hint}", file=sys.stderr)
         raise _Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        print("exec-auto: interrupted", file=sys.stderr)
+        print(f"exec-auto: interrupted ({signals.describe()})", file=sys.stderr)
         raise _Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:
         log = Path(tempfile.gettempdir()) / f"exec-auto-crash-{os.getpid()}.log"
@@ -50,6 +51,8 @@ def run_guarded(func: object, *args: object) -> int:
     """Call func(*args) -> int inside the error handler; return the exit code."""
     try:
         with error_handler():
-            return int(func(*args))  # type: ignore[operator]
+            code = int(func(*args))  # type: ignore[operator]
     except _Exit as exc:
-        return exc.code
+        code = exc.code
+    # 128 + the signal that stopped the run (143 for SIGTERM, 129 for SIGHUP), as a shell says.
+    return signals.exit_code(code)

@@ -65,7 +65,7 @@ class ArchiveError(ExecAutoError):
 
 
 class Interrupted(ExecAutoError):
-    """The run was stopped by SIGINT or SIGTERM."""
+    """The run was stopped by SIGINT, SIGTERM or SIGHUP (exit 128 + the signal, see signals.py)."""
 
     exit_code = EXIT_INTERRUPTED
 

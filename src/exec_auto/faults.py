@@ -5,8 +5,10 @@ rerun. Time-based kills hit those moments only by luck; this hook makes them exa
 `EXEC_AUTO_KILL_AT=N` (a test-only variable, never set in normal use) the process sends itself
 SIGKILL at the Nth point: each atomic write (just before its rename, with the temp file on disk,
 and just after) and each folder move. `EXEC_AUTO_KILL_COUNT=FILE` instead appends one line per
-point to FILE, so a test can learn how many points a run has. Unset, each point costs one
-dictionary lookup.
+point to FILE, so a test can learn how many points a run has. `EXEC_AUTO_KILL_SIGNAL=TERM`
+(or `INT`, `HUP`, `INT,INT` for a second Ctrl-C right after the first) sends that signal at the
+point instead of SIGKILL, so signal handling can be tested at exact moments too. Unset, each
+point costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -29,4 +31,6 @@ def point(name: str) -> None:
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{_count} {name}\n")
     if target is not None and _count == int(target):
-        os.kill(os.getpid(), signal.SIGKILL)
+        names = os.environ.get("EXEC_AUTO_KILL_SIGNAL", "KILL").split(",")
+        for sig in names:
+            os.kill(os.getpid(), signal.Signals[f"SIG{sig.strip().upper()}"])

@@ -39,6 +39,8 @@ _live: set[subprocess.Popen[bytes]] = set()
 # The mark every child of this exec-auto carries in its environment (see reap_strays).
 OWNER_VAR = "EXEC_AUTO_OWNER"
 _OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
+# This process's mark (the value of OWNER_VAR its children carry); the run lock records it.
+OWNER = _OWNER
 _PR_SET_CHILD_SUBREAPER = 36
 _subreaper = False
 # Finished commands whose pipes an escaped grandchild still holds (see _finish_pumps).

@@ -215,7 +215,7 @@ def run_killed_at(root: Path, work: Path, phase: str, delay: float) -> Run:
 def _in_phase(phase: str, work: Path, root: Path) -> bool:
     if phase == "agent":
         return (work / "agent-1").exists() or (work / "agent-2").exists()
-    return any("pytest" in _cmdline(pid) for pid in processes_in(root))
+    return any(is_pytest(_cmdline(pid)) for pid in processes_in(root))
 
 
 def _cmdline(pid: int) -> str:
@@ -223,6 +223,12 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def is_pytest(cmdline: str) -> bool:
+    """Whether a command line runs pytest (not merely names a path under pytest's temp dirs)."""
+    words = cmdline.split()
+    return any(w == "pytest" or w.endswith("/pytest") for w in words) or "-m pytest" in cmdline
 
 
 def processes_in(root: Path) -> list[int]:

@@ -76,3 +76,54 @@ def test_a_kill_between_the_archive_move_and_the_spec_update_is_repaired(
     assert listed.code == 0 and "finished archiving feature-x" in listed.err
     assert "status: archived" in spec.read_text() and COMMENT in spec.read_text()
     assert not (root / ARCHIVED / MARKER).exists()
+
+
+@pytest.mark.timeout(300)
+def test_after_a_kill_9_without_the_sandbox_the_rerun_ends_the_orphaned_agent(
+    tmp_path: Path,
+) -> None:
+    # No sandbox: nothing ends the agent (a session of its own) with its killed parent. The
+    # run that takes over the dead run's lock ends it before step 1, and says so.
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ruamel.yaml import YAML
+
+    from tests.reliability.support import build_template
+    from tests.reliability.sweep import AGENT, processes_in
+
+    root = build_template(tmp_path / "p")
+    work = tmp_path / "work"
+    work.mkdir()
+    hold = [{"marker": str(work / "started")}, {"wait_for": str(work / "never"), "timeout": 120}]
+    late = {"write": "late.txt", "text": "written by the orphan\n"}
+    (work / "b.json").write_text(json.dumps({"1": [*hold, late], "*": []}))
+    agent = f"SCRIPT_AGENT_LOG={work / 'log'} SCRIPT_AGENT_BEHAVIOUR={work / 'b.json'} "
+    argv = [sys.executable, "-m", "exec_auto", "run", "feature-x", "--agent", "command"]
+    argv += ["--agent-command", agent + f"{sys.executable} {AGENT}", "--force", "--no-gates"]
+    argv += ["--no-archive", "--sandbox", "off"]
+    killed = subprocess.Popen(argv, cwd=root, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (work / "started").exists():
+        assert killed.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    orphan = int((work / "started").read_text())
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert orphan in processes_in(root)  # the precondition: the agent outlived exec-auto
+    (work / "b.json").write_text(json.dumps({"*": []}))
+    rerun = subprocess.run(argv, cwd=root, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert rerun.returncode in (0, 1), rerun.stderr
+    assert orphan not in processes_in(root)
+    (work / "never").touch()  # had the orphan lived, it would write late.txt now
+    time.sleep(0.5)
+    assert not (root / "late.txt").exists()
+    progress = YAML(typ="safe").load((root / "specs/tickets/feature-x/progress.yaml").read_text())
+    notes = [
+        i["description"] for i in progress["issues"] if "killed earlier run" in i["description"]
+    ]
+    assert notes and str(orphan) in notes[0]

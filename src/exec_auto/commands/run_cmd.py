@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+from exec_auto import signals
 from exec_auto.commands.housekeeping import finish_interrupted_moves
 from exec_auto.config import Config, build_config
 from exec_auto.errors import ExecAutoError
@@ -61,11 +60,6 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "open_pr": True if getattr(args, "open_pr", False) else None,
         },
     }
-
-
-def _sigterm(signum: int, frame: FrameType | None) -> None:
-    # Turn SIGTERM into the same path as Ctrl-C: children killed, progress flushed, lock released.
-    raise KeyboardInterrupt
 
 
 def select_tickets(args: argparse.Namespace, cwd: Path) -> list[TicketRef]:
@@ -145,7 +139,8 @@ def _job_mode(args: argparse.Namespace) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     """Run the selected tickets; the exit code is the worst of theirs."""
-    signal.signal(signal.SIGTERM, _sigterm)
+    # SIGTERM and SIGHUP take Ctrl-C's path: children killed, progress saved, lock released.
+    signals.install()
     finish_interrupted_moves(Path.cwd())
     interactive = bool(getattr(args, "interactive", False))
     if interactive:

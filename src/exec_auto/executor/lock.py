@@ -23,6 +23,7 @@ from exec_auto.atomicio import atomic_write_text
 from exec_auto.clock import now_iso
 from exec_auto.errors import ExecAutoError, LockHeldError, os_error_hint
 from exec_auto.names import file_name
+from exec_auto.proc import OWNER
 
 WORKTREE_LOCK = "work-tree"
 
@@ -36,6 +37,8 @@ class _Held:
         self.info_path = locks / file_name(name, suffix=".holder.json")
         self._locks: list[Any] = []
         self._inode: int | None = None
+        # The note a holder that died without releasing left behind (read before it is replaced).
+        self.previous: dict[str, Any] = {}
 
     def acquire(self, note: dict[str, Any]) -> bool:
         """Take the lock without waiting; False when another live process holds it."""
@@ -48,6 +51,8 @@ class _Held:
             return False
         self._locks.append(lock)
         self._inode = _inode(self.path)
+        # A note survives only a holder that never released: it was killed.
+        self.previous = self.holder() if self.info_path.exists() else {}
         atomic_write_text(self.info_path, json.dumps(note))
         return True
 
@@ -85,6 +90,16 @@ def _describe(info: dict[str, Any]) -> str:
     return f"pid {info['pid']} on {info['host']} since {info['since']}"
 
 
+def _reap_previous(held: _Held) -> list[int]:
+    """End what a killed earlier holder of this lock left running (its marked children)."""
+    owner = held.previous.get("owner")
+    if not isinstance(owner, str) or held.previous.get("host") != socket.gethostname():
+        return []
+    from exec_auto.orphans import reap
+
+    return reap(owner)
+
+
 class TicketLock:
     """Context manager holding the ticket's lock (and the work tree's); LockHeldError names the holder.
 
@@ -108,6 +123,8 @@ class TicketLock:
         # Kept for callers and tests that look at the lock file itself.
         self.path = self._ticket.path
         self.info_path = self._ticket.info_path
+        # Processes a killed earlier holder left running, ended when the lock was taken over.
+        self.reaped: list[int] = []
 
     def _note(self) -> dict[str, Any]:
         return {
@@ -115,6 +132,8 @@ class TicketLock:
             "host": socket.gethostname(),
             "since": now_iso(),
             "ticket": self.ticket_name,
+            # The mark every child of this run carries: the next run ends them if we are killed.
+            "owner": OWNER,
         }
 
     def __enter__(self) -> TicketLock:
@@ -135,6 +154,7 @@ class TicketLock:
                 f"ticket {self.ticket_name!r} is being run by {_describe(self._ticket.holder())}",
                 hint="wait for that run to finish, or stop it (it resumes where it left off)",
             )
+        self.reaped = _reap_previous(self._ticket)
         if self._tree is not None and not self._tree.acquire(self._note()):
             info = self._tree.holder()
             self._ticket.release()
@@ -145,6 +165,8 @@ class TicketLock:
                 hint="run tickets one after another (`exec-auto run A B`) or in separate "
                 "worktrees (`exec-auto run A B --parallel 2`)",
             )
+        if self._tree is not None:
+            self.reaped += _reap_previous(self._tree)
 
     def refresh(self) -> list[str]:
         """Re-take locks whose files were deleted (e.g. by the agent); what was repaired."""

@@ -248,6 +248,15 @@ def _run_ticket(
             attended = decisions is not None and decisions.interactive
             store.progress.ticket.execution_mode = "interactive" if attended else "autonomous"
             store.save()
+            if lock.reaped:
+                store.log_issue(
+                    "runtime_error",
+                    f"a killed earlier run left {len(lock.reaped)} process(es) running "
+                    f"(pids {', '.join(map(str, lock.reaped))}); ended them before going on",
+                    step_id=None,
+                    severity="medium",
+                    action_taken="Killed them",
+                )
             for kind, severity, text in loaded.problems:
                 store.log_issue(
                     kind,
@@ -339,9 +348,7 @@ def _run_ticket(
                 return _stopped(ticket, env, agent)
             return _finish(ticket, env, criteria, agent, hooks)
         except KeyboardInterrupt:
-            kill_all()
-            store.progress.ticket.status = "interrupted"
-            store.save()
+            _save_interrupted(store)
             raise Interrupted(
                 "interrupted: progress saved; rerun the same command to resume",
                 path=store.path,
@@ -350,6 +357,22 @@ def _run_ticket(
             env.snapshots.close()
             if env.guard is not None:
                 env.guard.close()
+
+
+def _save_interrupted(store: ProgressStore) -> None:
+    """Kill every child, then save progress as interrupted, even if another signal comes meanwhile."""
+    from exec_auto import signals
+
+    try:
+        kill_all()
+    except KeyboardInterrupt:
+        # A second Ctrl-C cut the grace period short; kill_all SIGKILLed the groups on its way
+        # out. Make sure of it (nothing left to wait for), then save.
+        with signals.deferred():
+            kill_all()
+    with signals.deferred():
+        store.progress.ticket.status = "interrupted"
+        store.save()
 
 
 def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:
