@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Iterator
 from types import FrameType
 
@@ -62,6 +63,9 @@ def deferred() -> Iterator[None]:
 
     The run is stopping already; a further Ctrl-C must not cut the saving of its progress short.
     """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers belong to the main thread; a worker's cleanup runs as it is
+        return
     held = (signal.SIGINT, *_STOPPING)
     previous = {sig: signal.getsignal(sig) for sig in held}
     for sig in held:

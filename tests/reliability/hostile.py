@@ -126,7 +126,8 @@ def check_case(case: Hostile, template: Path, where: Path) -> list[str]:
     problems = []
     if done.returncode not in (0, 1):
         problems.append(f"{case.id}: exit {done.returncode}: {text[-400:]}")
-    if "Traceback" in text or "internal error" in text:
+    # The agent's own tracebacks may be quoted in the report; exec-auto's never.
+    if "internal error" in text or ("Traceback" in text and "exec_auto/" in text):
         problems.append(f"{case.id}: traceback or internal error: {text[-400:]}")
     if not (out / "keep.txt").is_file() or (out / "keep.txt").read_text() != "outside canary\n":
         problems.append(f"{case.id}: the canary outside the repository was changed")

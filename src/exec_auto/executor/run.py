@@ -360,19 +360,10 @@ def _run_ticket(
 
 
 def _save_interrupted(store: ProgressStore) -> None:
-    """Kill every child, then save progress as interrupted, even if another signal comes meanwhile."""
-    from exec_auto import signals
-
-    try:
-        kill_all()
-    except KeyboardInterrupt:
-        # A second Ctrl-C cut the grace period short; kill_all SIGKILLed the groups on its way
-        # out. Make sure of it (nothing left to wait for), then save.
-        with signals.deferred():
-            kill_all()
-    with signals.deferred():
-        store.progress.ticket.status = "interrupted"
-        store.save()
+    """Kill every child, then save progress as interrupted."""
+    kill_all()
+    store.progress.ticket.status = "interrupted"
+    store.save()
 
 
 def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:

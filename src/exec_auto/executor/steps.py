@@ -13,6 +13,7 @@ from exec_auto.clock import now_iso
 from exec_auto.config import Config
 from exec_auto.decisions.markers import parse_agent_request
 from exec_auto.decisions.provider import Autonomous, DecisionProvider, Problem, StopRun
+from exec_auto.errors import ExecAutoError
 from exec_auto.evidence.audit import Auditor
 from exec_auto.evidence.finding import IntegrityFinding
 from exec_auto.evidence.finding import feedback as integrity_feedback
@@ -271,6 +272,18 @@ def _absorb(env: StepEnv, record: StepProgress, report: GateReport) -> None:
         record.auto_actions.extend(result.auto_actions)
 
 
+def _interrupted_start(env: StepEnv, step: Step) -> Snapshot | None:
+    """The tree an interrupted step builds on (the previous step's, or the run's base); None if unknown."""
+    if env.history is None:
+        return None
+    try:
+        commit = env.history.parent_of(step.id)
+    except ExecAutoError:
+        return None
+    found = env.history.store.try_git("rev-parse", "--verify", "-q", f"{commit}^{{tree}}")
+    return Snapshot(found.stdout.strip()) if found.ok and found.stdout.strip() else None
+
+
 def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     """Execute one step to a final status; every problem ends up in progress.yaml."""
     store = env.store
@@ -284,7 +297,9 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         return "needs_decision"
     store.set_step_status(step.id, "in_progress")
     timeout = env.config.agent.step_timeout
-    start: Snapshot | None = None
+    # A step cut short (kill -9 after its agent call) began at its parent's tree, not at what the
+    # cut attempt left: else that attempt's changes would count as none, and skip the gates.
+    start: Snapshot | None = _interrupted_start(env, step) if resumed else None
     record.decisions = []
     for _ in range(MAX_DECISION_ROUNDS):
         prompt = step_prompt(
