@@ -44,6 +44,8 @@ class ReportStep(BaseModel):
     auto_actions: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     decisions: list[AgentDecision] = Field(default_factory=list)
+    # Seconds each gate took after the step (the last run, fix attempts included).
+    gate_seconds: dict[str, float] = Field(default_factory=dict)
 
 
 class ReportIssue(BaseModel):
@@ -81,6 +83,8 @@ class Report(BaseModel):
     integrity: list[ReportIssue] = Field(default_factory=list)
     integrity_audited_steps: int | None = None
     quality_gates: dict[str, str]
+    # Seconds of the run-level gates (baseline, final, bisection), keyed as quality_gates.
+    gate_seconds: dict[str, float] = Field(default_factory=dict)
     auto_actions: AutoActionsSummary
     usage: Usage = Field(default_factory=Usage)
     next_actions: list[str]
@@ -168,6 +172,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
             auto_actions=s.auto_actions,
             warnings=s.warnings,
             decisions=s.decisions,
+            gate_seconds=s.gate_seconds,
         )
         for s in progress.implementation_steps
     ]
@@ -210,6 +215,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         integrity=[i for i in issues if i.type == "integrity"],
         integrity_audited_steps=_audited_steps(progress),
         quality_gates=dict(progress.quality_gates),
+        gate_seconds=dict(progress.gate_seconds),
         auto_actions=progress.auto_actions_summary,
         usage=Usage.total(s.usage for s in steps),
         next_actions=_next_actions(progress, progress.acceptance_criteria),

@@ -133,6 +133,7 @@ def record_bisection(env: StepEnv, result: BisectResult | None) -> None:
     if result is None:
         return
     env.store.progress.quality_gates["final: bisection"] = result.summary()
+    env.store.progress.gate_seconds["final: bisection"] = round(result.seconds, 3)
     env.store.save()
 
 

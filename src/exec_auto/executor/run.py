@@ -14,6 +14,7 @@ from exec_auto.decisions.provider import Autonomous, DecisionProvider, StopRun
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, ExecAutoError, Interrupted, ProgressError
 from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.bisection import bisect_final, log_final_findings, record_bisection
+from exec_auto.executor.checks import record_checks
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
 from exec_auto.executor.history import StepHistory, drop_attempts, run_id
@@ -394,6 +395,7 @@ def _preflight(env: StepEnv) -> None:
 def _baseline(env: StepEnv) -> None:
     """Run the baseline once; its failures become the known ones, what could not run is logged."""
     config = env.config
+    record_checks(env)
     if not (config.gates.enabled and config.gates.baseline):
         return
     try:
@@ -440,6 +442,8 @@ def _record_readiness(store: ProgressStore, readiness: ReadinessRecord | None) -
 def _record_gate(env: StepEnv, name: str, report: GateReport) -> None:
     for result in report.results:
         env.store.progress.quality_gates[f"{name}: {result.name}"] = result.line()
+        if result.duration:
+            env.store.progress.gate_seconds[f"{name}: {result.name}"] = round(result.duration, 3)
 
 
 def _record_base(env: StepEnv, steps: Sequence[Step]) -> None:

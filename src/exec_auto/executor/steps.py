@@ -290,6 +290,7 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
     record = store.step(step.id)
     record.warnings = []
     record.quality_gates = []
+    record.gate_seconds = {}
     first_issue = len(store.progress.issues)
     known_at_start = list(store.progress.baseline_failures or ())
     if pause_before(env.decisions, store.progress, step):
@@ -581,6 +582,7 @@ def _gates_with_fixes(
     if report is not None:
         _absorb(env, record, report)
         record.quality_gates = [r.line() for r in report.results]
+        record.gate_seconds = {r.name: round(r.duration, 3) for r in report.results if r.duration}
     return report, integrity, attempt, end
 
 

@@ -83,6 +83,7 @@ class Discovery:
         if self.source == "pre-commit":
             version = env.version("pre_commit")
             where = "project environment" if version else "bundled with exec-auto"
+            version = version or _own_version("pre-commit")
             out.append(ToolInfo("pre-commit", version, f"{where}; runs {PRE_COMMIT_CONFIG}"))
             return out
         if self.formatter == "black":

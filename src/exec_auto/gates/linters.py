@@ -20,6 +20,9 @@ from exec_auto.gates.tools import run_tool
 
 MAX_FINDINGS = 25
 _LINE_RE = re.compile(r"^(?P<path>[^:\n]+\.py):(?P<row>\d+):(?:(?P<col>\d+):)?\s*(?P<msg>.+)$")
+# ruff's default ("full") output: `F841 Local variable ...` then ` --> path:row:col` under it.
+_HEADER_RE = re.compile(r"^(?P<code>[A-Z]+\d+)\s+(?:\[\*\]\s+)?(?P<msg>\S.*)$")
+_ARROW_RE = re.compile(r"^-->\s*(?P<path>[^:\n]+\.py):(?P<row>\d+):(?P<col>\d+)\s*$")
 _CODE_RE = re.compile(r"^(?:error:\s*)?(?P<code>[A-Z]+\d+)\b|\[(?P<mypy>[a-z0-9-]+)\]\s*$")
 
 
@@ -42,10 +45,27 @@ class Problem:
 
 
 def parse_problems(output: str, env: Environment) -> list[Problem]:
-    """The `path:line[:col]: message` lines of a tool's output, paths relative to the repo."""
+    """The `path:line[:col]: message` lines of a tool's output, paths relative to the repo.
+
+    ruff's default output (a `CODE message` line, then ` --> path:line:col`) is read too: a
+    pre-commit hook runs ruff with whatever output format the project's config gives it.
+    """
     out = []
+    header = ""
     for line in output.splitlines():
-        match = _LINE_RE.match(line.strip())
+        text = line.strip()
+        arrow = _ARROW_RE.match(text)
+        if arrow is not None:
+            if header:
+                path = relative(env.repo_root, arrow.group("path"))
+                out.append(Problem(path, int(arrow.group("row")), int(arrow.group("col")), header))
+                header = ""
+            continue
+        found = _HEADER_RE.match(line)
+        if found is not None:
+            header = f"{found.group('code')} {found.group('msg').strip()}"
+            continue
+        match = _LINE_RE.match(text)
         if match is None:
             continue
         message = match.group("msg").strip()

@@ -10,11 +10,12 @@ its pin is a gate_error, never judged by another version.
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ FALLBACK_HOOKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "isort": ("isort", ()),
     "mypy": ("mypy", ()),
 }
+# pre-commit's words for a hook whose executable is missing ("Executable `ruff` not found").
+_NOT_FOUND = re.compile(r"Executable `[^`]+` not found")
 _FETCH_FAILED = ("Could not resolve host", "unable to access", "git', 'fetch'", "git', 'clone'")
 
 
@@ -139,6 +142,62 @@ def local_fallback(env: Environment, config: dict[str, Any]) -> tuple[dict[str, 
     return {**config, "repos": repos}, missing
 
 
+def hook_tools(env: Environment, config: dict[str, Any] | None = None) -> list[ToolInfo]:
+    """Each configured hook: its id, the version that judges and where that comes from.
+
+    A remote hook is judged by the rev its repository is pinned at; a `repo: local` hook by the
+    tool its entry names, at the version the project's environment has.
+    """
+    config = config if config is not None else load_config(env.repo_root)
+    out: list[ToolInfo] = []
+    for repo in (config or {}).get("repos") or []:
+        if not isinstance(repo, dict):
+            continue
+        url = str(repo.get("repo", ""))
+        for hook in repo.get("hooks") or []:
+            if not isinstance(hook, dict):
+                continue
+            hook_id = str(hook.get("id", ""))
+            if url == "meta":
+                out.append(ToolInfo(hook_id, "", f"pre-commit meta hook; {CONFIG}"))
+            elif url == "local":
+                entry = str(hook.get("entry", ""))
+                module = _entry_module(entry)
+                version = env.version(module) if module else ""
+                where = f"{module} from the project environment" if version else "its entry"
+                language = hook.get("language", "")
+                out.append(
+                    ToolInfo(
+                        hook_id, version, f"repo: local ({language}), {where}; {CONFIG}", entry
+                    )
+                )
+            else:
+                rev = _pin(str(repo.get("rev", "")))
+                out.append(ToolInfo(hook_id, rev, f"pinned in {CONFIG}, {url}"))
+    return out
+
+
+def _entry_module(entry: str) -> str:
+    """The probed tool a local hook's entry runs ('ruff check' and '.venv/bin/ruff' -> 'ruff')."""
+    from exec_auto.gates.environment import PROBED_MODULES
+
+    try:
+        words = shlex.split(entry)
+    except ValueError:
+        return ""
+    for word in words[:3]:
+        name = Path(word).name.replace("-", "_")
+        if name in PROBED_MODULES and name not in ("pip", "pytest"):
+            return name
+    return ""
+
+
+def hooks_line(hooks: list[ToolInfo]) -> str:
+    """'hooks: ruff-check 0.16.0, black 22.3.0' for the pre-commit gate's tool line."""
+    shown = [f"{h.tool} {h.version}".strip() for h in hooks]
+    return "hooks: " + ", ".join(shown) if shown else "no hooks"
+
+
 def _pre_commit_argv(env: Environment) -> tuple[list[str], ToolInfo]:
     found = env.module_argv("pre_commit")
     if found is not None:
@@ -169,6 +228,7 @@ class PreCommitGate:
                 self.name, True, "pre-commit: Not applicable (no files touched)", skipped=True
             )
         argv, tool = _pre_commit_argv(env)
+        tool = replace(tool, source=f"{tool.source}; {hooks_line(hook_tools(env))}")
         originals = {f: _read(env.repo_root / f) for f in files}
         scratch = Path(tempfile.mkdtemp(prefix="exec-auto-pre-commit-"))
         try:
@@ -221,9 +281,10 @@ class PreCommitGate:
             YAML(typ="safe").dump(local, out)
         run = [*argv, "run", "--color", "never", "-c", str(path), "--files", *files]
         result = run_tool(env, run, timeout=ctx.timeout, extra_env=home, writable=[scratch])
+        judged = hooks_line([h for h in hook_tools(env, local) if h.version])
         note = (
             "pre-commit could not fetch its hook repositories (offline): ran the same tools from"
-            " the project's environment at the pinned versions"
+            f" the project's environment at the pinned versions ({judged})"
         )
         return result, [note], []
 
@@ -273,6 +334,19 @@ def _judge(
         if hook.modified and not problems:
             if changed:
                 actions.append(f"pre-commit hook {label} fixed {', '.join(changed)}")
+            continue
+        if not problems and any(_NOT_FOUND.search(line) for line in hook.lines):
+            # The hook's tool is missing: a check that could not run, never a style problem.
+            failed += 1
+            findings.append(
+                Finding(
+                    type="gate_error",
+                    severity="high",
+                    description=f"pre-commit hook {label} could not run: its executable is missing",
+                    details=clip("\n".join(hook.lines)),
+                    agent_fixable=False,
+                )
+            )
             continue
         if not problems:
             failed += 1

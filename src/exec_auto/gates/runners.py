@@ -99,4 +99,4 @@ def run_unittest(
         events = read_events(report)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return parse_events(events, result)
+    return parse_events(events, result, runner="unittest")

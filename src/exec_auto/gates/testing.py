@@ -222,8 +222,10 @@ def failure_message(crash: str, longrepr: str) -> str:
     return lines[-1] if lines else "failed"
 
 
-def parse_events(events: list[dict[str, Any]], result: proc.ProcResult) -> TestRun:
-    """A TestRun from the plugin's events and the finished (or killed) process."""
+def parse_events(
+    events: list[dict[str, Any]], result: proc.ProcResult, runner: str = "pytest"
+) -> TestRun:
+    """A TestRun from the plugin's (or the unittest runner's) events and the finished process."""
     passed: list[str] = []
     failures: list[TestFailure] = []
     counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
@@ -263,7 +265,7 @@ def parse_events(events: list[dict[str, Any]], result: proc.ProcResult) -> TestR
     # internal error, usage error): whatever it counted so far is not a verdict on the suite.
     broken = (not reported and not result.ok) or exit_code not in _RUN_HAPPENED
     if broken and not result.timed_out and not any(f.kind == "crash" for f in failures):
-        failures.append(_crash(result))
+        failures.append(_crash(result, runner))
     hanging = next((n for n in reversed(started) if n not in finished), None)
     # A passed test can still error in teardown: it is then counted in both, as pytest does.
     return TestRun(
@@ -292,7 +294,7 @@ def _failure(
     return TestFailure(nodeid, kind, message, clip(longrepr))
 
 
-def _crash(result: proc.ProcResult) -> TestFailure:
+def _crash(result: proc.ProcResult, runner: str = "pytest") -> TestFailure:
     """pytest did not run the tests at all (not installed, bad options, internal error)."""
     output = result.output
     conftest = re.search(r"^.*while loading conftest.*$", output, re.MULTILINE)
@@ -305,5 +307,5 @@ def _crash(result: proc.ProcResult) -> TestFailure:
     else:
         lines = [line for line in output.splitlines() if line.strip()]
         message = lines[-1].strip().removeprefix("E ").strip() if lines else "no output"
-        message = f"pytest could not run (exit {result.returncode}): {message}"
+        message = f"{runner} could not run (exit {result.returncode}): {message}"
     return TestFailure("pytest", "crash", message, clip(output))

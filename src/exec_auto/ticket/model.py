@@ -136,6 +136,8 @@ class StepProgress(BaseModel):
     # One summary line per gate after the step (e.g. "Black: Formatted 1 file").
     quality_gates: list[str] = Field(default_factory=list)
     decisions: list[AgentDecision] = Field(default_factory=list)
+    # Wall-clock seconds of each gate's last run after the step, by gate name.
+    gate_seconds: dict[str, float] = Field(default_factory=dict)
 
 
 class ProgressIssue(BaseModel):
@@ -230,6 +232,8 @@ class Progress(BaseModel):
     base_tree: str | None = None
     # Tests and verify commands run before and after the ticket (None: not run yet, or switched off).
     red_green: RedGreenRecord | None = None
+    # Wall-clock seconds of the run-level gates (keys as in quality_gates: "final: pytest").
+    gate_seconds: dict[str, float] = Field(default_factory=dict)
 
     def step(self, step_id: str) -> StepProgress | None:
         """The progress record of a step, if any."""
