@@ -13,7 +13,9 @@ from pathlib import Path
 from gate_support import write
 
 from exec_auto.gates.base import GateContext
+from exec_auto.gates.environment import make_environment
 from exec_auto.gates.python import PythonGates
+from exec_auto.gates.testing import run_pytest
 
 SET_PARAMETRIZED = """\
 import pytest
@@ -46,6 +48,14 @@ def test_set_parametrized_pre_existing_failures_keep_their_ids(
 ) -> None:
     write(demo, "tests/test_cases.py", SET_PARAMETRIZED)
     ctx = context(demo, ("tests/test_cases.py",))
+    # The shape is real: under another hash seed other positional ids fail (what an unfixed
+    # PYTHONHASHSEED did to the trial's baseline); the gates' one seed keeps them comparable.
+    env = make_environment(demo, "venv")
+    by_seed = {
+        seed: {f.test_id for f in run_pytest(env, ["tests/test_cases.py"], 60, seed=seed).failures}
+        for seed in (0, 1)
+    }
+    assert by_seed[0] != by_seed[1], by_seed
     gates = PythonGates(ctx.config)
     baseline = gates.baseline(ctx)
     assert len(baseline.problem_keys) == 3

@@ -99,3 +99,41 @@ def test_unittest_project_without_pytest_gets_per_test_verdicts(
     assert result.tool is not None and "-m exec_auto_unittest_runner" in result.tool.command
     assert "unittest" in result.tool.source
     assert "tests/test_parse.py::ParseTests::test_empty" in report.passed_tests
+
+
+DOCTESTED = 'def double(x):\n    """\n    >>> double(2)\n    5\n    """\n    return 2 * x\n'
+LOAD_TESTS = """\
+import doctest
+import unittest
+
+import mathy
+
+
+def load_tests(loader, tests, ignore):
+    tests.addTests(doctest.DocTestSuite(mathy))
+    return tests
+
+
+class Doubles(unittest.TestCase):
+    def test_one(self):
+        self.assertEqual(mathy.double(1), 2)
+"""
+
+
+def test_doctests_the_project_runs_get_the_same_ids_as_under_pytest(tmp_path: Path) -> None:
+    from exec_auto.gates.runners import Runner, run_unittest
+
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "mathy.py").write_text(DOCTESTED)
+    (root / "tests" / "__init__.py").write_text("")
+    (root / "tests" / "test_mathy.py").write_text(LOAD_TESTS)
+    env = make_environment(root, "plain")
+    run = run_unittest(env, Runner("unittest", ("discover",)), None, 60)
+    (failure,) = run.failures
+    # pytest --doctest-modules names this doctest mathy.py::mathy.double: the ids compare.
+    assert failure.test_id == "mathy.py::mathy.double" and failure.kind == "failed"
+    assert run.passed == ("tests/test_mathy.py::Doubles::test_one",)
+    selected = run_unittest(env, Runner("unittest", ("discover",)), ["mathy.py"], 60)
+    assert [f.test_id for f in selected.failures] == ["mathy.py::mathy.double"]
+    assert selected.passed == ()

@@ -38,7 +38,14 @@ def _file_of(test: Any) -> str:
 
 
 def test_id(test: Any) -> str:
-    """A pytest-style id: file::Class::method (import failures: the module's file)."""
+    """A pytest-style id: file::Class::method (import failures: the module's file).
+
+    A doctest (doctest.DocTestSuite in load_tests) gets pytest's doctest id, file::dotted.name,
+    from the docstring's own file, not doctest.py's.
+    """
+    doc = getattr(test, "_dt_test", None)
+    if doc is not None and getattr(doc, "filename", None):
+        return f"{os.path.relpath(str(doc.filename)).replace(os.sep, '/')}::{doc.name}"
     if type(test).__name__ == "_FailedTest":
         name = str(test.id()).removeprefix("unittest.loader._FailedTest.")
         return name.replace(".", "/") + ".py"
