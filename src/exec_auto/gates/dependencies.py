@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from exec_auto import proc
 from exec_auto.atomicio import atomic_write_text
+from exec_auto.distnames import canonical, parse_requirement
 from exec_auto.gates.environment import Environment, read_pyproject
 from exec_auto.gates.paths import clip
 from exec_auto.safe_read import project_text
@@ -73,28 +73,15 @@ IMPORT_TO_DISTRIBUTION: dict[str, str] = {
     "editor": "python-editor",
 }
 
-_REQUIREMENT_RE = re.compile(
-    r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
-    r"(?P<extras>\s*\[[A-Za-z0-9._,\s-]+\])?"
-    r"(?P<spec>\s*(?:~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
-    r"(?:\s*,\s*(?:~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+)*)?"
-)
-
 
 def normalize(name: str) -> str:
-    """PEP 503 normalised distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 normalised distribution name (see `exec_auto.distnames`)."""
+    return canonical(name)
 
 
 def requirement_of(text: str) -> tuple[str, str] | None:
     """(name, safe requirement string) from a dependency line such as 'python-jose[crypto]>=3.3 - JWT'."""
-    match = _REQUIREMENT_RE.match(text.strip().strip("`'\""))
-    if match is None:
-        return None
-    name = match.group("name")
-    requirement = name + re.sub(r"\s+", "", match.group("extras") or "")
-    requirement += re.sub(r"\s+", "", match.group("spec") or "")
-    return name, requirement
+    return parse_requirement(text)
 
 
 def declared_dependencies(repo_root: Path) -> set[str]:

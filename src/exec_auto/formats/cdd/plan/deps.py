@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 
+from exec_auto import distnames
 from exec_auto.formats.cdd.plan.blocks import Code, Document
 from exec_auto.formats.cdd.plan.text import section_key
 
@@ -84,8 +85,8 @@ _LIST_LANGS = frozenset({"", "text", "txt", "requirements", "pip", "plain"}) | _
 
 
 def canonical(name: str) -> str:
-    """PEP 503 normalised form, for comparing names."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 normalised form, for comparing names (the one rule: `exec_auto.distnames`)."""
+    return distnames.canonical(name)
 
 
 def requirement_name(token: str) -> str | None:
