@@ -77,3 +77,16 @@ def test_a_test_that_flips_between_identical_runs_is_flaky_not_blamed(
     assert finding.type == "flaky" and finding.severity == "low" and not finding.blamed
     assert "tests/test_flip.py::test_flips is flaky" in finding.description
     assert report.passed and report.feedback() == ""
+
+
+def test_pytest_randomly_switched_off_by_the_project_gets_no_seed_option(tmp_path: Path) -> None:
+    from exec_auto.gates.testing import randomly_switched_off
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = "-p no:randomly -q"\n'
+    )
+    assert randomly_switched_off(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "-p randomly"\n')
+    assert not randomly_switched_off(tmp_path)
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\naddopts = -pno:randomly\n")
+    assert randomly_switched_off(tmp_path)

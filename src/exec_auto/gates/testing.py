@@ -105,9 +105,33 @@ def pytest_argv(
     ]
 
 
+# Where a project's pytest options live (addopts with `-p no:randomly` switches the plugin off).
+PYTEST_CONFIGS = ("pyproject.toml", "pytest.ini", ".pytest.ini", "setup.cfg", "tox.ini")
+
+
+def randomly_switched_off(repo_root: Path) -> bool:
+    """True when the project's pytest configuration disables pytest-randomly (`-p no:randomly`)."""
+    for name in PYTEST_CONFIGS:
+        try:
+            text = (repo_root / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if re.search(r"-p\s*no:randomly\b", text):
+            return True
+    return False
+
+
 def seed_args(env: Environment, seed: int, test_command: Sequence[str] | None) -> list[str]:
-    """Fix pytest-randomly's order (and random seeds) when the project uses it."""
-    if test_command is None and env.has_module("pytest_randomly"):
+    """Fix pytest-randomly's order (and random seeds) when the project uses it.
+
+    Not when its configuration switches the plugin off: pytest would refuse the unknown option
+    and no test would run.
+    """
+    if (
+        test_command is None
+        and env.has_module("pytest_randomly")
+        and not randomly_switched_off(env.repo_root)
+    ):
         return [f"--randomly-seed={seed}"]
     return []
 
