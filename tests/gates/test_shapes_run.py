@@ -184,7 +184,8 @@ def test_black_flake8_project_is_judged_by_its_own_tools_and_the_report_names_th
     # Per gate: the tool that judged in the step's line, and its seconds as a number.
     line = next(g for g in step["quality_gates"] if g.startswith("flake8"))
     assert "flake8 7." in line and "[flake8] in setup.cfg" in line
-    assert set(step["gate_seconds"]) >= {"black", "flake8", "pytest"}
+    # (the last gate run is the fix attempt's; its test selection may choose no test at all)
+    assert set(step["gate_seconds"]) >= {"black", "flake8"}
     assert all(isinstance(v, float) and v > 0 for v in step["gate_seconds"].values())
     progress = YAML(typ="safe").load((folder / "progress.yaml").read_text())
     assert progress["implementation_steps"][0]["gate_seconds"] == step["gate_seconds"]
