@@ -41,6 +41,10 @@ _GIT_LOCATION_VARS = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_WORK_T
 FileId = tuple[str, ...] | tuple[str, int, int, int, int]
 
 
+# exec-auto's own branches (batch worktrees make and merge them while a guard is active).
+OWN_BRANCHES = ("refs/heads/exec-auto/",)
+
+
 def _git(root: Path, *args: str) -> ProcResult:
     # Never inside a sandbox, never running hooks: this is exec-auto's own bookkeeping.
     return run(
@@ -130,6 +134,8 @@ class GitGuard:
     _captured: GitState | None = None
     # How many captures asked git (the rest were answered from the file identities).
     git_captures: int = 0
+    # Branches and tags (name -> id) at the last baseline, read from the ref files.
+    _refs: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, root: Path, exclude: Iterable[str] = ()) -> GitGuard | None:
@@ -142,6 +148,7 @@ class GitGuard:
         common = Path(lines[1].strip()) if len(lines) > 1 and lines[1].strip() else git_dir
         guard = cls(root.resolve(), git_dir, tuple(exclude), common_dir=common)
         guard._state = guard.capture()
+        guard._refs = guard._read_refs()
         guard._save_git_files()
         guard._save_user_files()
         return guard
@@ -152,6 +159,7 @@ class GitGuard:
         The user's files keep their start-of-run snapshot.
         """
         self._state = self.capture()
+        self._refs = self._read_refs()
         self._hooks_copy = {}
         self._save_git_files()
 
@@ -166,6 +174,24 @@ class GitGuard:
         return self.common_dir or self.git_dir
 
     # -- snapshots ---------------------------------------------------------------------------
+
+    def _read_refs(self) -> dict[str, str]:
+        """Branches and tags (not exec-auto's own `exec-auto/` branches) from packed-refs and loose files."""
+        refs: dict[str, str] = {}
+        packed = _read(self._shared / "packed-refs") or b""
+        for line in packed.decode("utf-8", "replace").splitlines():
+            parts = line.split(" ", 1)
+            if len(parts) == 2 and not line.startswith(("#", "^")):
+                refs[parts[1].strip()] = parts[0]
+        for top in ("refs/heads", "refs/tags"):
+            base = self._shared / top
+            for folder, _dirs, files in os.walk(base):
+                for name in files:
+                    path = Path(folder, name)
+                    data = (_read(path) or b"").decode("utf-8", "replace").strip()
+                    if data and not name.endswith(".lock"):
+                        refs[path.relative_to(self._shared).as_posix()] = data
+        return {k: v for k, v in refs.items() if not k.startswith(OWN_BRANCHES)}
 
     def _state_files(self, branch: str | None) -> list[Path] | None:
         """The files HEAD, the branch, the index and the stash are read from (None: ask git)."""
@@ -322,15 +348,10 @@ class GitGuard:
         if now.index != before.index:
             changes.append(self._restore_index())
         if now.stash != before.stash:
-            added = [s[:12] for s in now.stash if s not in before.stash]
-            gone = [s[:12] for s in before.stash if s not in now.stash]
-            changes.append(
-                Change(
-                    "the stash list changed",
-                    f"new entries: {', '.join(added) or 'none'}; dropped: {', '.join(gone) or 'none'}",
-                    "Left as it is (nothing in a stash is lost); the stashed files are restored below",
-                )
-            )
+            changes.append(self._restore_stash(before, now))
+        refs_now = self._read_refs()
+        if refs_now != self._refs:
+            changes.append(self._restore_refs(self._refs, refs_now, now.branch))
         if now.config != before.config:
             changes.append(self._restore_config())
         if now.hooks != before.hooks:
@@ -387,6 +408,55 @@ class GitGuard:
             f"commits by the agent (id, subject, files):\n{listed}" if listed else "HEAD was reset"
         )
         return Change(what, details, action)
+
+    def _restore_stash(self, before: GitState, now: GitState) -> Change:
+        """The agent stashed (or dropped): its entries kept on private refs, the list put back."""
+        added = [(i, sha) for i, sha in enumerate(now.stash) if sha not in before.stash]
+        gone = [sha for sha in before.stash if sha not in now.stash]
+        failed: list[str] = []
+        for i, sha in sorted(added, reverse=True):  # highest index first: the others keep theirs
+            _git(self.root, "update-ref", f"refs/exec-auto/agent-stash/{sha[:12]}", sha)
+            if not _git(self.root, "stash", "drop", "-q", f"stash@{{{i}}}").ok:
+                failed.append(sha[:12])
+        for sha in reversed(gone):  # oldest first, so the newest ends on top again
+            if not _git(self.root, "stash", "store", "-m", "restored by exec-auto", sha).ok:
+                failed.append(sha[:12])
+        details = (
+            f"new entries: {', '.join(s[:12] for _, s in added) or 'none'}; "
+            f"dropped: {', '.join(s[:12] for s in gone) or 'none'}"
+        )
+        action = (
+            "Stash list put back; the agent's entries are kept on refs/exec-auto/agent-stash/"
+            if not failed
+            else f"Could not put back stash entries {', '.join(failed)}; nothing in them is lost"
+        )
+        return Change("the stash list changed", details, action)
+
+    def _restore_refs(
+        self, before: dict[str, str], now: dict[str, str], head: str | None
+    ) -> Change:
+        """Branches or tags the agent made, moved or deleted: put back, its ids kept on private refs."""
+        done: list[str] = []
+        failed: list[str] = []
+        for name in sorted(set(before) | set(now)):
+            old, new = before.get(name), now.get(name)
+            if old == new or name == head:
+                continue  # the checked-out branch is _restore_head's
+            if new is not None and not new.startswith("ref:"):
+                _git(self.root, "update-ref", f"refs/exec-auto/agent-refs/{name}", new)
+            result = (
+                _git(self.root, "update-ref", name, old)
+                if old is not None
+                else _git(self.root, "update-ref", "-d", name)
+            )
+            verb = "created" if old is None else "deleted" if new is None else "moved"
+            (done if result.ok else failed).append(f"{name} ({verb})")
+        action = (
+            "Put back; what the agent pointed them at is kept on refs/exec-auto/agent-refs/"
+            if not failed
+            else f"Could not put back: {', '.join(failed)}"
+        )
+        return Change("branches or tags changed", ", ".join(done + failed), action)
 
     def _restore_index(self) -> Change:
         if self._index_copy is None:

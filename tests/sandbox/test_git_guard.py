@@ -59,6 +59,13 @@ def test_the_users_work_and_git_state_survive(
     root = user_project
     head = git(root, "rev-parse", "HEAD").strip()
     config = (root / ".git" / "config").read_bytes()
+    # The user's own stash entry and branches: the agent's stash and branch never stay beside them.
+    (root / "stashed.txt").write_text("v1\n")
+    git(root, "add", "stashed.txt")
+    git(root, "stash", "push", "-q", "-m", "user stash", "--", "stashed.txt")
+    git(root, "branch", "user-branch")
+    stash = git(root, "stash", "list", "--format=%H %gs")
+    branches = git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads")
     command = f"{DESTROY[case]}; echo work > a.txt"
     run_cli(root, monkeypatch, command, "--no-gates", "--no-archive", "--sandbox", mode)
     assert (root / "README.md").read_text() == "project\nthe user's uncommitted line\n"
@@ -70,6 +77,11 @@ def test_the_users_work_and_git_state_survive(
     assert (root / ".git" / "config").read_bytes() == config
     assert not (root / ".git" / "hooks" / "pre-commit").exists()
     assert (root / "a.txt").read_text() == "work\n"  # the step's own work stays
+    assert git(root, "stash", "list", "--format=%H %gs") == stash
+    assert git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads") == branches
+    if mode == "off" and case in ("stash", "checkout"):  # what the agent made is kept, privately
+        kept = git(root, "for-each-ref", "--format=%(refname)", "refs/exec-auto/")
+        assert ("agent-stash/" if case == "stash" else "agent-refs/refs/heads/elsewhere") in kept
     issues = _issues(root)
     # Each case is logged: a change undone, or a write the kernel refused - `git stash -u` on the
     # read-only .git fails without a word, and git's own trace still names it.
