@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from exec_auto.executor.prompt import PromptContext, fix_prompt, step_prompt
 from exec_auto.executor.snapshot import Snapshot, Snapshotter
 from exec_auto.executor.state import ProgressStore
 from exec_auto.executor.ui import RunUI
-from exec_auto.gates.base import GateContext, GateReport, Gates
+from exec_auto.gates.base import Finding, GateContext, GateReport, Gates
 from exec_auto.gitguard import GitGuard
 from exec_auto.names import file_name
 from exec_auto.proc import reap_strays
@@ -607,15 +608,45 @@ def open_gate_error(env: StepEnv, kind: str, description: str) -> ProgressIssue 
         (
             i
             for i in env.store.progress.open_issues()
-            if i.type == kind and i.description in (text, before)
+            if i.type == kind
+            # ... or one issue standing for several gates (a pyproject.toml that does not parse).
+            and (i.description in (text, before) or text in (i.details or "").splitlines())
         ),
         None,
     )
 
 
+def _one_cause(env: StepEnv, findings: Sequence[Finding]) -> tuple[list[Finding], list[str]]:
+    """Gate errors a pyproject.toml that no longer parses explains become one issue naming each.
+
+    Returns the findings to log and the descriptions the merged issue stands for.
+    """
+    fresh = [
+        f
+        for f in findings
+        if f.type == "gate_error" and open_gate_error(env, f.type, f.description) is None
+    ]
+    if len(fresh) < 2:
+        return list(findings), []
+    from exec_auto.gates.preflight import preflight
+
+    cause = next((f for f in preflight(env.root) if "cannot be parsed" in f.description), None)
+    if cause is None:
+        return list(findings), []
+    merged = replace(
+        cause,
+        description=f"{cause.description} (so {len(fresh)} gates could not run)",
+        details="\n".join([*(f.description for f in fresh), cause.details]),
+        agent_fixable=True,
+    )
+    return [f for f in findings if f not in fresh] + [merged], [f.description for f in fresh]
+
+
 def _log_findings(env: StepEnv, step: Step, record: StepProgress, report: GateReport) -> StepStatus:
     """Log what the gates left as issues; the step's status as far as the gates decide it."""
-    for finding in report.new_findings:
+    findings, covered = _one_cause(env, report.new_findings)
+    env.broken_before.update(covered)
+    for finding in findings:
         earlier = open_gate_error(env, finding.type, finding.description)
         if earlier is not None:
             # One cause (a broken pyproject.toml), one issue: a gate that still cannot run is
