@@ -98,7 +98,11 @@ def bad_inputs(work: Path) -> Row:
             if case.needs == "disk-full":
                 t.test_disk_full_at_start(template, where)
             else:
-                t.test_bad_input(case, template, where)
+                patch = pytest.MonkeyPatch()
+                try:
+                    t.test_bad_input(case, template, where, patch)
+                finally:
+                    patch.undo()
         except pytest.skip.Exception as exc:
             row.skipped.append(f"{case.id}: {exc}")
             continue
