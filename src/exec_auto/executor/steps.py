@@ -122,7 +122,10 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
 def log_strays(env: StepEnv, step_id: str | None, who: str, reaped: list[int]) -> None:
     """One issue when processes outlived the command that started them (all are killed by now)."""
     left = env.sandbox.left_running() if env.sandbox is not None else []
-    left += [f"pid {pid}" for pid in reaped]
+    if env.sandbox is None:
+        # In the sandbox, what the namespace listing saw is the answer: a process reaped out here
+        # is bwrap's own teardown (its inner init re-parented for a moment), not the agent's.
+        left += [f"pid {pid}" for pid in reaped]
     if not left:
         return
     shown = ", ".join(dict.fromkeys(left[:10])) + (
