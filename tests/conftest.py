@@ -182,3 +182,11 @@ def pytest_report_header() -> str:
 requires_sandbox = pytest.mark.skipif(
     not SANDBOX_USABLE, reason=f"no usable sandbox here: {SANDBOX_REASON}"
 )
+
+# `--sandbox off` and, where bubblewrap works, `on`: the guards must hold on their own and inside it.
+SANDBOX_MODES = [
+    "off",
+    pytest.param(
+        "on", marks=pytest.mark.skipif(not SANDBOX_USABLE, reason=f"no sandbox: {SANDBOX_REASON}")
+    ),
+]

@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import SANDBOX_REASON, SANDBOX_USABLE, git, make_project, run_cli
-
-MODES = [
-    "off",
-    pytest.param(
-        "on", marks=pytest.mark.skipif(not SANDBOX_USABLE, reason=f"no sandbox: {SANDBOX_REASON}")
-    ),
-]
+from tests.conftest import SANDBOX_MODES as MODES
+from tests.conftest import git, make_project, run_cli
 
 DESTROY = {
     "reset-hard": "git reset -q --hard",

@@ -18,15 +18,10 @@ from ruamel.yaml import YAML
 
 from exec_auto.cli import main
 from tests.agents.test_claude_backend import cli_env, needs_cli
-from tests.conftest import SANDBOX_REASON, SANDBOX_USABLE, git, make_project
+from tests.conftest import SANDBOX_MODES as MODES
+from tests.conftest import git, make_project
 from tests.fakes import anthropic_server, openai_server
 
-MODES = [
-    "off",
-    pytest.param(
-        "on", marks=pytest.mark.skipif(not SANDBOX_USABLE, reason=f"no sandbox: {SANDBOX_REASON}")
-    ),
-]
 # In this order, hidden ones included, each finds something to destroy (stash first: it takes all).
 CASES = {
     "stash": "git stash -q -u",
