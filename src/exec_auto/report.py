@@ -69,6 +69,8 @@ class Report(BaseModel):
     agent: str = ""
     started_at: str | None = None
     completed_at: str | None = None
+    # The step history's run (None in reports written before run ids were recorded).
+    run_id: str | None = None
     duration_seconds: float | None = None
     steps: list[ReportStep]
     step_counts: dict[str, int]
@@ -203,6 +205,7 @@ def build_report(progress: Progress, agent: str, exit_code: int, progress_file: 
         agent=agent,
         started_at=progress.ticket.started_at,
         completed_at=progress.ticket.completed_at,
+        run_id=progress.ticket.run_id,
         duration_seconds=(end - start).total_seconds() if start and end else None,
         steps=steps,
         step_counts=counts,

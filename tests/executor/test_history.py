@@ -196,3 +196,57 @@ def test_steps_are_listed_in_recorded_order_also_when_a_redone_step_broke_the_ch
     assert [s.step_id for s in again.steps] == ids
     assert again.step("10").status == "completed_with_warning"
     snaps.close()
+
+
+def test_two_runs_started_in_the_same_second_keep_two_histories_each_reviewed_apart(
+    project, script_agent, monkeypatch
+):
+    """The main tree and a linked worktree share the store: a start-time id would be one history."""
+    import json
+
+    from exec_auto.report import Report
+    from exec_auto.review.model import review_ticket
+
+    monkeypatch.setattr("exec_auto.executor.state.now_iso", lambda: "2026-12-02T06:52:09Z")
+    folder = project / "specs" / "tickets" / "feature-x"
+    reports = []
+    for steps in (STEPS, {"1": [{"write": "c.txt", "text": "gamma\n"}], "*": []}):
+        run_cli(
+            project, monkeypatch, script_agent(steps), "--no-gates", "--no-archive", "--restart"
+        )
+        reports.append(Report.model_validate(json.loads((folder / "report.json").read_text())))
+    first, second = reports
+    assert first.started_at == second.started_at
+    assert first.run_id and second.run_id and first.run_id != second.run_id
+    assert first.run_id.startswith(run_id(first.started_at) + "-")  # still sorts by start time
+    histories = runs(project, "feature-x")
+    assert sorted(h.run for h in histories) == sorted([first.run_id, second.run_id])
+    assert all(len(h.steps) == 3 for h in histories)
+    # Each report's review shows its own run's step 1.
+    assert [f.path for f in review_ticket(first, project).steps[0].files] == ["a.txt"]
+    assert [f.path for f in review_ticket(second, project).steps[0].files] == ["c.txt"]
+
+
+def test_a_progress_file_without_a_run_id_resumes_on_its_start_time_history(
+    project, script_agent, monkeypatch
+):
+    """A run recorded before run ids existed keeps chaining on the refs named by its start time."""
+    from exec_auto.ticket.progress import load_progress, save_progress
+
+    steps = {"1": [{"write": "a.txt", "text": "alpha\n"}], "2": [{"exit": 1}], "*": []}
+    run_cli(project, monkeypatch, script_agent(steps), "--no-gates", "--no-archive")
+    path = project / "specs" / "tickets" / "feature-x" / "progress.yaml"
+    progress, _ = load_progress(path)
+    assert progress is not None and progress.ticket.run_id
+    old = run_id(progress.ticket.started_at)
+    # Rename the recorded run to its pre-0.2 name and drop the id from the file.
+    store = SnapshotStore(project, "feature-x")
+    for ref in store.git("for-each-ref", "--format=%(refname)").split():
+        if f"/{progress.ticket.run_id}/" in ref:
+            store.git("update-ref", ref.replace(progress.ticket.run_id, old), f"{ref}")
+            store.git("update-ref", "-d", ref)
+    progress.ticket.run_id = None
+    save_progress(path, progress)
+    run_cli(project, monkeypatch, script_agent(STEPS), "--no-gates", "--no-archive")
+    assert [h.run for h in runs(project, "feature-x")] == [old]
+    assert load_progress(path)[0].ticket.run_id == old  # type: ignore[union-attr]

@@ -20,22 +20,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_template(tmp_path_factory.mktemp("concurrency") / "template")
 
 
-# Known open bug (#12): two runs of one ticket started in the same second (main tree and a linked
-# worktree) share the step history's run id, so one history overwrites the other. Not strict: the case
-# passes whenever the runs start in different seconds, and must pass for good once the bug is fixed.
-_SAME_SECOND = pytest.mark.xfail(
-    reason="known bug: same-second runs of one ticket share a step-history run id", strict=False
-)
-
-
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=_SAME_SECOND) if n == "worktree-while-main-runs" else n
-        for n in sorted(CASES)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_concurrency_case_holds(template: Path, tmp_path: Path, name: str) -> None:
     root = copy_project(template, tmp_path / "p")
     work = tmp_path / "work"

@@ -13,6 +13,7 @@ is archived; step refs stay until `exec-auto prune` removes an archived ticket's
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from exec_auto.errors import ExecAutoError
 from exec_auto.executor.snapshot import Snapshot, SnapshotStore, all_stores, safe_name
 from exec_auto.proc import run
+from exec_auto.ticket.model import TicketProgress
 
 REF_ROOT = "refs/exec-auto"
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -39,9 +41,25 @@ class HistoryError(ExecAutoError):
 
 
 def run_id(started_at: str | None) -> str:
-    """The run's ref component from its start time ('2026-12-02T06:52:09Z' -> '20261202T065209')."""
+    """A run's ref component before 0.2 recorded one: its start time ('...T06:52:09Z' -> '...T065209')."""
     stamp = re.sub(r"[^0-9T]", "", started_at or "")[:15]
     return stamp or "run"
+
+
+def new_run_id(started_at: str | None) -> str:
+    """A fresh run's id: its start time (so runs sort by it) and a random part (so none collide).
+
+    Two runs of one ticket started in the same second (the main tree and a linked worktree share
+    the snapshot store) would otherwise write one history.
+    """
+    return f"{run_id(started_at)}-{secrets.token_hex(4)}"
+
+
+def recorded_run_id(ticket: TicketProgress) -> str:
+    """The run id progress.yaml records; a file without one keeps its start-time id (and gets it)."""
+    if not ticket.run_id:
+        ticket.run_id = run_id(ticket.started_at)
+    return ticket.run_id
 
 
 @dataclass(frozen=True)

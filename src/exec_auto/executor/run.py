@@ -17,7 +17,7 @@ from exec_auto.executor.bisection import bisect_final, log_final_findings, recor
 from exec_auto.executor.checks import record_checks
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
-from exec_auto.executor.history import StepHistory, drop_attempts, run_id
+from exec_auto.executor.history import StepHistory, drop_attempts, recorded_run_id
 from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.outputs import run_logs, step_outputs
@@ -369,9 +369,7 @@ def _save_interrupted(store: ProgressStore) -> None:
 
 def start_history(snapshots: Snapshotter, progress: Progress, steps: Sequence[Step]) -> StepHistory:
     """The run's step history, its base recorded now (kept as it was on a resume)."""
-    history = StepHistory(
-        snapshots.store, run_id(progress.ticket.started_at), [s.id for s in steps]
-    )
+    history = StepHistory(snapshots.store, recorded_run_id(progress.ticket), [s.id for s in steps])
     history.begin(snapshots.take())
     return history
 

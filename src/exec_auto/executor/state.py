@@ -7,6 +7,7 @@ from pathlib import Path
 
 from exec_auto.clock import now_iso
 from exec_auto.errors import ProgressError
+from exec_auto.executor.history import new_run_id
 from exec_auto.redact import redact
 from exec_auto.textsafe import clean_text
 from exec_auto.ticket.model import (
@@ -121,9 +122,14 @@ class ProgressStore:
 
 def fresh_progress(name: str, ticket_type: str | None) -> Progress:
     """A new progress document for a ticket starting now."""
+    started = now_iso()
     return Progress(
         ticket=TicketProgress(
-            name=name, type=ticket_type, started_at=now_iso(), status="in_progress"
+            name=name,
+            type=ticket_type,
+            started_at=started,
+            status="in_progress",
+            run_id=new_run_id(started),
         )
     )
 

@@ -194,7 +194,7 @@ def _steps(root: Path | None, report: Report) -> tuple[tuple[StepReview, ...], l
             found = runs(root, report.history_key or report.ticket)
         except ExecAutoError:
             found = []
-        wanted = run_id(report.started_at)
+        wanted = report.run_id or run_id(report.started_at)
         recorded = next((r for r in found if r.run == wanted), None)
         if recorded is not None:
             note = f"step history: run {recorded.run}"

@@ -173,6 +173,8 @@ class TicketProgress(BaseModel):
     started_at: str | None = None
     completed_at: str | None = None
     status: str = "pending"
+    # Names this run's step history; unique even for two runs started in the same second.
+    run_id: str | None = None
 
 
 class AutoActionsSummary(BaseModel):
