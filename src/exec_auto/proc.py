@@ -43,8 +43,6 @@ _OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
 OWNER = _OWNER
 _PR_SET_CHILD_SUBREAPER = 36
 _subreaper = False
-# Finished commands whose pipes an escaped grandchild still holds (see _finish_pumps).
-_abandoned: list[subprocess.Popen[bytes]] = []
 _live_lock = threading.Lock()
 
 # How long a process group gets between SIGTERM and SIGKILL.
@@ -267,7 +265,6 @@ def run(
             duration = time.monotonic() - start
             return ProcResult(shown, 127, "", f"{type(exc).__name__}: {exc}", duration)
         _live.add(proc)
-    timed_out = False
     lock = threading.Lock()
     out, err = (
         StreamSink(
@@ -280,21 +277,10 @@ def run(
         )
         for name in ("stdout", "stderr")
     )
-    pumps = [_pump(proc.stdout, out), _pump(proc.stderr, err)]
-    if stdin_text is not None:
-        pumps.append(_feed(proc.stdin, stdin_text.encode("utf-8")))
     try:
-        try:
-            _wait_exit(proc, timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-        except BaseException:
-            # Interrupted (Ctrl-C, SIGTERM turned into KeyboardInterrupt): never leave the child behind.
-            _kill_group(proc)
-            raise
-        finally:
-            _finish_pumps(proc, pumps)
+        timed_out = _communicate(
+            proc, out, err, None if stdin_text is None else stdin_text.encode("utf-8"), timeout
+        )
     finally:
         with _live_lock:
             _live.discard(proc)
@@ -316,30 +302,99 @@ def run(
     )
 
 
-def _wait_exit(proc: subprocess.Popen[bytes], timeout: float | None) -> None:
-    """Wait for proc to exit; TimeoutExpired after timeout seconds.
+def _communicate(
+    proc: subprocess.Popen[bytes],
+    out: StreamSink,
+    err: StreamSink,
+    stdin_data: bytes | None,
+    timeout: float | None,
+) -> bool:
+    """Feed stdin, read stdout and stderr into their sinks until the command is done; timed out?
 
-    `Popen.wait(timeout=)` polls with sleeps of up to 50 ms, noticing every exit that late; a
-    pidfd (Linux 5.3+) wakes the moment the child exits. Elsewhere it falls back to Popen.wait.
-    The select still returns every 50 ms: a Ctrl-C the kernel hands to another thread (an output
-    pump) only reaches Python's handler when this thread runs again.
+    One poll loop in the calling thread (no reader threads: a short git call costs ~0.7 ms less).
+    A pidfd (Linux 5.3+) wakes the loop the moment the child exits; elsewhere it polls every
+    50 ms. The poll also returns every 50 ms so a Ctrl-C reaches Python's handler promptly when
+    this runs outside the main thread. On timeout the whole group is killed and its output read
+    to the end. After the child exits, pipes an escaped grandchild still holds open are read
+    for `_DRAIN_SECONDS` at most, then closed.
     """
-    if timeout is None:
-        proc.wait()
-        return
+    assert proc.stdout is not None and proc.stderr is not None
+    sinks = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    poller = select.poll()
+    for fd in sinks:
+        poller.register(fd, select.POLLIN)
+    stdin_fd, pending = -1, memoryview(stdin_data or b"")
+    if proc.stdin is not None:
+        stdin_fd = proc.stdin.fileno()
+        os.set_blocking(stdin_fd, False)
+        poller.register(stdin_fd, select.POLLOUT)
     try:
-        fd = os.pidfd_open(proc.pid)
+        pidfd = os.pidfd_open(proc.pid)
+        poller.register(pidfd, select.POLLIN)
     except (AttributeError, OSError):
-        proc.wait(timeout=timeout)
-        return
+        pidfd = -1
+    deadline = None if timeout is None else time.monotonic() + timeout
+    drain_until: float | None = None
+    timed_out = False
     try:
-        deadline = time.monotonic() + timeout
-        while not select.select([fd], [], [], min(max(deadline - time.monotonic(), 0), 0.05))[0]:
-            if time.monotonic() >= deadline:
-                raise subprocess.TimeoutExpired(proc.args, timeout)
+        while True:
+            now = time.monotonic()
+            if drain_until is None and proc.poll() is not None:
+                drain_until = now + _DRAIN_SECONDS
+            if drain_until is not None and not sinks and stdin_fd < 0:
+                break
+            if drain_until is not None and now >= drain_until:
+                break  # an escaped grandchild holds the pipes: what it prints later is lost
+            if drain_until is None and deadline is not None and now >= deadline:
+                timed_out, deadline = True, None
+                _kill_group(proc)
+                continue
+            wait = 0.05 if drain_until is None else min(drain_until - now, 0.05)
+            if drain_until is None and deadline is not None:
+                wait = min(wait, max(deadline - now, 0))
+            for fd, _ in poller.poll(wait * 1000):
+                if fd == pidfd:
+                    poller.unregister(pidfd)
+                elif fd == stdin_fd:
+                    try:
+                        written = os.write(fd, pending[:_READ_CHUNK])
+                    except BlockingIOError:
+                        continue
+                    except OSError:  # the command closed its stdin (BrokenPipe): stop feeding
+                        written = len(pending)
+                    pending = pending[written:]
+                    if not pending:
+                        poller.unregister(fd)
+                        _close(proc.stdin)
+                        stdin_fd = -1
+                elif fd in sinks:
+                    try:
+                        chunk = os.read(fd, _READ_CHUNK)
+                    except OSError:
+                        chunk = b""
+                    if chunk:
+                        sinks[fd].add(chunk)
+                    else:
+                        poller.unregister(fd)
+                        del sinks[fd]
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM turned into KeyboardInterrupt): never leave the child behind.
+        _kill_group(proc)
+        raise
     finally:
-        os.close(fd)
-    proc.wait()
+        if pidfd >= 0:
+            os.close(pidfd)
+        for stream in (proc.stdout, proc.stderr, proc.stdin):
+            _close(stream)
+        if proc.returncode is None:
+            proc.wait()
+    return timed_out
+
+
+def _close(stream: IO[bytes] | None) -> None:
+    if stream is not None:
+        with contextlib.suppress(OSError):
+            stream.close()
 
 
 def _label(args: Sequence[str] | str) -> str:
@@ -350,51 +405,6 @@ def _label(args: Sequence[str] | str) -> str:
         if word and "=" not in word:  # skip `VAR=value` prefixes of a shell command
             return Path(word).name or "command"
     return "command"
-
-
-def _pump(stream: IO[bytes] | None, sink: StreamSink) -> threading.Thread:
-    assert stream is not None
-    fd = stream.fileno()
-
-    def read() -> None:
-        # Raw reads on the fd: the file object is never closed under a blocked reader.
-        with contextlib.suppress(OSError):
-            while chunk := os.read(fd, _READ_CHUNK):
-                sink.add(chunk)
-
-    thread = threading.Thread(target=read, daemon=True)
-    thread.start()
-    return thread
-
-
-def _feed(stream: IO[bytes] | None, data: bytes) -> threading.Thread:
-    def write() -> None:
-        assert stream is not None
-        with contextlib.suppress(OSError, ValueError):
-            stream.write(data)
-        with contextlib.suppress(OSError, ValueError):
-            stream.close()
-
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    return thread
-
-
-def _finish_pumps(proc: subprocess.Popen[bytes], pumps: list[threading.Thread]) -> None:
-    """Collect the rest of the output; give up on pipes an escaped grandchild still holds open."""
-    deadline = time.monotonic() + _DRAIN_SECONDS
-    for thread in pumps:
-        thread.join(max(deadline - time.monotonic(), 0))
-    if any(t.is_alive() for t in pumps):
-        # Keep the pipes open while a reader still blocks on them, so their fds are never reused.
-        _abandoned.append(proc)
-    else:
-        for stream in (proc.stdout, proc.stderr, proc.stdin):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-    if proc.returncode is None:
-        proc.wait()
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

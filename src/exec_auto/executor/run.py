@@ -13,7 +13,6 @@ from exec_auto.config import Config
 from exec_auto.decisions.provider import Autonomous, DecisionProvider, StopRun
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, ExecAutoError, Interrupted, ProgressError
 from exec_auto.evidence.audit import Auditor
-from exec_auto.executor.bisection import bisect_final, log_final_findings, record_bisection
 from exec_auto.executor.checks import record_checks
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
@@ -593,6 +592,9 @@ def _final_gate(env: StepEnv) -> GateReport:
         log_strays(env, None, "the final gate (code the agent wrote)", reap_strays())
         check_git_state(env, None, "the final gate (code the agent wrote)")
     _record_gate(env, "final", final)
+    # Here, not at the top: it pulls in the test runners, which a run without gates never needs.
+    from exec_auto.executor.bisection import bisect_final, log_final_findings, record_bisection
+
     bisected = bisect_final(env, final)
     record_bisection(env, bisected)
     log_final_findings(env, final, bisected)

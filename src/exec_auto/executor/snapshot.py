@@ -145,6 +145,37 @@ class SnapshotStore:
         full = ("--git-dir", str(self.path), *args)
         return _checked(_git(full, self.root, env, input_text), args, self.path)
 
+    def patches(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
+        """The patch of each (parent, commit) pair, from one git process (`diff-tree --stdin`).
+
+        Plumbing, so the user's diff settings (noprefix, colour) never change the text. Each
+        pair's output starts with its commit's id line (`--always`: also when the diff is empty).
+        """
+        if not pairs:
+            return []
+        listed = self.git(
+            "diff-tree",
+            "--stdin",
+            "--always",
+            "-r",
+            "-p",
+            "--no-renames",
+            "--no-color",
+            "-U3",
+            input_text="".join(f"{commit} {parent}\n" for parent, commit in pairs),
+        )
+        found: list[list[str]] = []
+        expected = iter(commit for _, commit in pairs)
+        following = next(expected, None)
+        for line in listed.splitlines(keepends=True):
+            if following is not None and line.rstrip("\n") == following:
+                found.append([])
+                following = next(expected, None)
+            elif found:
+                found[-1].append(line)
+        texts = ["".join(lines) for lines in found]
+        return texts + [""] * (len(pairs) - len(texts))
+
     def name_status(self, before: str, after: str) -> str | None:
         """`git diff --name-status -M -z` between two trees (renames detected); None on failure.
 
@@ -267,18 +298,22 @@ class Snapshotter:
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
         # Recreated if something removed it mid-run (earlier snapshots are then gone with it).
+        if not self.store.exists():
+            self._written = None  # that tree went with the store: write it again
         self.store.ensure()
         real_index = self._git_dir / "index"
         # The agent may have deleted .git/exec-auto since the last snapshot.
         self._index.parent.mkdir(parents=True, exist_ok=True)
-        if not self._index.exists() and real_index.is_file():
+        kept_index = self._index.exists()
+        if not kept_index and real_index.is_file():
             # Starting from the real index reuses its stat cache: only changed files are hashed.
             shutil.copyfile(real_index, self._index)
         env = {**self.store.write_env(), "GIT_INDEX_FILE": str(self._index)}
         pathspec = [".", *(f":(exclude){p}" for p in self.exclude)]
         # --ignore-errors: a tracked file replaced by a FIFO or socket ("can only add regular
         # files") must not stop the run; it keeps its last content in the snapshot, said once.
-        add = ("add", "-A", "--ignore-errors", "--", *pathspec)
+        # --verbose names every path it stages: none means the index holds what it held.
+        add = ("add", "-A", "--ignore-errors", "--verbose", "--", *pathspec)
         added = _git(add, self.root, env)
         if not added.ok:
             if "fatal:" in added.stderr or not added.stderr.strip():
@@ -291,6 +326,10 @@ class Snapshotter:
         if self._drop:
             drop = ("rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", *self._drop)
             _checked(_git(drop, self.root, env), drop, self.root)
+        elif kept_index and self._written is not None and not added.stdout.strip():
+            # Nothing staged into the index of the last write-tree: the same tree (the start of
+            # a step is usually the end of the one before). Spares a git process per step.
+            return Snapshot(self._written[1])
         # git rewrites an index only when its entries change, always through a new file (a new
         # inode): the index file unchanged since the last write-tree means the same tree.
         if self._written is not None and self._written[0] == _identity(self._index) is not None:

@@ -245,6 +245,9 @@ def _run_gates(
                 action_taken="Not formatted, linted or tested; remove the link or point it inside",
             )
     ctx = gate_context(env, step.id, (*inside, *touched.deleted), start.tree)
+    if not _gates_run_commands(env):
+        # Nothing runs the agent's code (gates off): no git state or process to watch.
+        return env.gates.after_step(ctx)
     if env.guard is not None:
         env.guard.baseline()
     try:
@@ -325,8 +328,11 @@ def run_step(env: StepEnv, step: Step, *, resumed: bool) -> StepStatus:
         _account(record, result)
         record.decisions += parse_decisions(result.summary, "step", env.root)
         agent_failed = _log_agent_problems(env, step, result, "agent")
-        store.save()
         request = parse_agent_request(result.summary, step.id)
+        if request is not None or _gates_run_commands(env):
+            # The call's usage is on disk before anything slow (gates, a question, a fix
+            # attempt saves too); otherwise the step's final save follows within milliseconds.
+            store.save()
         if request is None:
             break
         if not consult_pause(env.decisions, store.progress, request):
@@ -521,9 +527,14 @@ def _keep_attempt(env: StepEnv, step: Step, label: str, snap: Snapshot) -> None:
         )
 
 
+def _gates_run_commands(env: StepEnv) -> bool:
+    """Whether the gates start any command (False for `--no-gates`: nothing can change a file)."""
+    return bool(getattr(env.gates, "runs_commands", True))
+
+
 def _after_gates(env: StepEnv, snap: Snapshot) -> Snapshot:
     """The tree after the gates ran on snap: snap itself when the gates run no command."""
-    if not getattr(env.gates, "runs_commands", True):
+    if not _gates_run_commands(env):
         return snap  # nothing ran that could change a file (gates off)
     return env.snapshots.take()
 
@@ -565,6 +576,7 @@ def _gates_with_fixes(
             timeout=env.config.agent.step_timeout,
         )
         store.progress.auto_actions_summary.fix_attempts += 1
+        store.save()  # what came before (the step's own call too) is on disk before the next call
         fix_result, _, _ = call_agent(env, fix)
         _account(record, fix_result)
         record.decisions += parse_decisions(fix_result.summary, f"fix {attempt}", env.root)

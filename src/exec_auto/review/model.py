@@ -204,14 +204,17 @@ def _steps(root: Path | None, report: Report) -> tuple[tuple[StepReview, ...], l
         else None
     )
 
-    def patch(start: str, end: str) -> list[FileDiff]:
-        if store is None:
-            return []
-        return diffs.parse(store.git("diff", "--no-renames", "--no-color", "-U3", start, end))
+    commits = {s.id: recorded.step(s.id) for s in report.steps} if recorded is not None else {}
+    pairs = [(c.parent, c.commit) for c in commits.values() if c is not None]
+    if recorded is not None:
+        pairs.append((recorded.base, recorded.tip))
+    # Every step's patch and the whole run's from one git process (a 20-step run: 21 before).
+    patches = [diffs.parse(text) for text in store.patches(pairs)] if store is not None else []
+    by_commit = dict(zip((c for _, c in pairs[:-1]), patches, strict=False))
 
     steps = []
     for s in report.steps:
-        commit = recorded.step(s.id) if recorded is not None else None
+        commit = commits.get(s.id)
         steps.append(
             StepReview(
                 id=s.id,
@@ -227,10 +230,10 @@ def _steps(root: Path | None, report: Report) -> tuple[tuple[StepReview, ...], l
                 ),
                 warnings=tuple(s.warnings),
                 commit=commit.commit if commit else None,
-                files=tuple(patch(commit.parent, commit.commit)) if commit else (),
+                files=tuple(by_commit.get(commit.commit, ())) if commit else (),
             )
         )
-    whole = patch(recorded.base, recorded.tip) if recorded is not None else []
+    whole = patches[-1] if patches and recorded is not None else []
     return tuple(steps), whole, note
 
 
