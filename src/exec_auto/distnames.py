@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import re
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 # A requirement at the start of a line ("python-jose[crypto]>=3.3 - JWT tokens"): name, extras
 # and version specifiers only; never a URL, a path or an environment marker.
 _PREFIX = re.compile(
@@ -25,6 +22,9 @@ _PREFIX = re.compile(
 
 def canonical(name: str) -> str:
     """The PEP 503 normalised name ('Python_Jose' -> 'python-jose')."""
+    # Imported here: packaging costs ~15 ms at start-up, and most runs never ask.
+    from packaging.utils import canonicalize_name
+
     return str(canonicalize_name(name))
 
 
@@ -41,6 +41,8 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
     name = match.group("name")
     requirement = name + re.sub(r"\s+", "", match.group("extras") or "")
     requirement += re.sub(r"\s+", "", match.group("spec") or "")
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         Requirement(requirement)
     except InvalidRequirement:

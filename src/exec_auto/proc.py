@@ -45,6 +45,10 @@ _PR_SET_CHILD_SUBREAPER = 36
 _subreaper = False
 _live_lock = threading.Lock()
 
+# Commands started other than exec-auto's own git (see commands_started).
+_commands = itertools.count()
+_commands_seen = 0
+
 # How long a process group gets between SIGTERM and SIGKILL.
 _TERM_GRACE_SECONDS = 2.0
 __all__ = ["DEFAULT_OUTPUT_CAP", "CappedOutput", "ProcResult", "run"]
@@ -245,6 +249,9 @@ def run(
         full_env = dict(source_env)
         if extra_env:
             full_env.update(extra_env)
+    if not own_git:
+        global _commands_seen
+        _commands_seen = next(_commands) + 1
     # Every descendant carries this mark, so strays that escape their group are found (reap_strays).
     full_env[OWNER_VAR] = _OWNER
     start = time.monotonic()
@@ -300,6 +307,15 @@ def run(
         stdout_bytes=out.memory.total,
         stderr_bytes=err.memory.total,
     )
+
+
+def commands_started() -> int:
+    """How many commands this process has started other than its own git calls.
+
+    Unchanged between two moments: nothing exec-auto ran (agent, gate, tool) can have written a
+    file in between (the snapshotter reuses its last tree on that evidence).
+    """
+    return _commands_seen
 
 
 def _communicate(

@@ -17,12 +17,6 @@ from exec_auto.config import AgentConfig
 from exec_auto.errors import AgentNotConfiguredError
 from exec_auto.proc import run
 from exec_auto.sandbox.denials import DenialScanner
-from exec_auto.sandbox.proxy import (
-    DEFAULT_UPSTREAM,
-    anthropic_credential,
-    key_proxy,
-    openai_credential,
-)
 
 TAIL_CHARS = 2000
 
@@ -86,6 +80,14 @@ def proxied_api_env(stack: contextlib.ExitStack, source: Mapping[str, str]) -> d
     OPENAI_API_BASE/OPENAI_API_KEY) with the proxy's URL and a dummy key, and the same under
     EXEC_AUTO_* names for commands that take them as options.
     """
+    # Imported here: the proxy's HTTP server (http, ssl, socket) is needed only with a key.
+    from exec_auto.sandbox.proxy import (
+        DEFAULT_UPSTREAM,
+        anthropic_credential,
+        key_proxy,
+        openai_credential,
+    )
+
     env: dict[str, str] = {}
     anthropic = anthropic_credential(source)
     if anthropic is not None:

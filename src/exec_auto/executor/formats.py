@@ -72,6 +72,8 @@ class FormatHooks:
         self.loaded = loaded
         self.store = store
         self.ui = ui
+        # Told after every write-back (a task list ticked), so the next snapshot is taken anew.
+        self.on_write: Callable[[], None] | None = None
 
     def announce(self, already_done: int) -> None:
         """Say which format was read, and how many steps it already marks done."""
@@ -101,6 +103,8 @@ class FormatHooks:
         return "\n\n".join(parts)
 
     def _write(self, what: str, action: Callable[[], list[str]]) -> None:
+        # A format says one line per change it made: none, nothing in the tree changed.
+        messages: list[str] = ["?"]  # a failed write may have changed part of a file
         try:
             messages = action()
         except (ExecAutoError, OSError) as exc:
@@ -113,6 +117,9 @@ class FormatHooks:
                 action_taken="Recorded in progress.yaml only",
             )
             return
+        finally:
+            if messages and self.on_write is not None:
+                self.on_write()
         for message in messages:
             self.ui.message(f"[AUTO] {message}")
 

@@ -327,6 +327,7 @@ def _run_ticket(
                 logs=run_logs(scratch, ticket.name),
             )
 
+        hooks.on_write = env.snapshots.wrote
         prefetch_environment(env)
 
         def check_lock() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import ExecAutoError
-from exec_auto.proc import ProcResult, run
+from exec_auto.proc import ProcResult, commands_started, run
 from exec_auto.repo import git_dir, state_dir
 from exec_auto.ticket.model import FilesTouched
 
@@ -284,6 +284,8 @@ class Snapshotter:
         self._changes: dict[tuple[str, str], FilesTouched] = {}
         # The private index's identity right after the last write-tree, and the tree written.
         self._written: tuple[tuple[int, int, int, int] | None, str] | None = None
+        # The last snapshot and how many commands had been started then (see latest).
+        self._last: tuple[Snapshot, int] | None = None
 
     def __enter__(self) -> Snapshotter:
         return self
@@ -295,8 +297,30 @@ class Snapshotter:
         """Remove the private index."""
         self._index.unlink(missing_ok=True)
 
+    def latest(self) -> Snapshot:
+        """The last snapshot when nothing can have changed the tree since, else a new one.
+
+        "Nothing" means no command started (agent, gate, tool: `proc.commands_started`) and no
+        write of exec-auto's own (`wrote`). A step starts within milliseconds of the previous
+        step's end snapshot, so this spares a scan of the whole tree per step; a person editing
+        in that window is attributed to the next step, as edits during a step always are.
+        """
+        if self._last is not None and self._last[1] == commands_started():
+            return self._last[0]
+        return self.take()
+
+    def wrote(self) -> None:
+        """exec-auto itself changed files in the tree (a format's task list): snapshot again."""
+        self._last = None
+
     def take(self) -> Snapshot:
         """Snapshot the working directory as a tree (its new objects land in the ticket's store)."""
+        started = commands_started()
+        snap = self._take()
+        self._last = (snap, started)
+        return snap
+
+    def _take(self) -> Snapshot:
         # Recreated if something removed it mid-run (earlier snapshots are then gone with it).
         if not self.store.exists():
             self._written = None  # that tree went with the store: write it again

@@ -102,7 +102,9 @@ def call_agent(env: StepEnv, task: AgentTask) -> tuple[AgentResult, Snapshot, Sn
     env.prompt_dir.mkdir(parents=True, exist_ok=True)
     prompt_file.write_text(task.prompt, encoding="utf-8")
     task = replace(task, prompt_file=prompt_file, sandbox=env.sandbox)
-    before = env.snapshots.take()
+    # The previous step's end (or the gates' last) snapshot when nothing ran since; a person
+    # at the terminal may have edited files in between.
+    before = env.snapshots.take() if env.decisions.interactive else env.snapshots.latest()
     if env.guard is not None:
         env.guard.baseline()
     try:
@@ -577,13 +579,12 @@ def _gates_with_fixes(
         )
         store.progress.auto_actions_summary.fix_attempts += 1
         store.save()  # what came before (the step's own call too) is on disk before the next call
-        fix_result, _, _ = call_agent(env, fix)
+        fix_result, _, fixed = call_agent(env, fix)
         _account(record, fix_result)
         record.decisions += parse_decisions(fix_result.summary, f"fix {attempt}", env.root)
         _log_agent_problems(env, step, fix_result, f"fix attempt {attempt}")
         if report is not None:
             _absorb(env, record, report)
-        fixed = env.snapshots.take()
         _keep_attempt(env, step, f"fix-{attempt}", fixed)
         touched = env.snapshots.changes(start, fixed)
         report = _run_gates(env, step, touched, start)

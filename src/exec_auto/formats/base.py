@@ -89,7 +89,11 @@ class Format(Protocol):
         ...
 
     def mark_step(self, ticket: LoadedTicket, step: Step, status: StepStatus) -> list[str]:
-        """Record a step's new status (started, or finished) in the format's own files."""
+        """Record a step's new status (started, or finished) in the format's own files.
+
+        Returns one line per change made (none when nothing was written: the executor then
+        knows the work tree is as its last snapshot saw it).
+        """
         ...
 
     def mark_finished(
