@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from exec_auto import proc
 from exec_auto.gates.base import TestCounts
+from exec_auto.gates.caches import pytest_cache_args
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.paths import clip
 from exec_auto.gates.tools import DEFAULT_SEED, run_tool
@@ -157,6 +158,8 @@ def run_pytest(
     try:
         report = workdir / "report.jsonl"
         extra = [*seed_args(env, seed, test_command), *extra_args]
+        if env.cache_dir is not None:
+            extra[:0] = pytest_cache_args(env.cache_dir, env.repo_root, PYTEST_CONFIGS)
         pythonpath = [str(PLUGIN_DIR)]
         borrowed = False
         if keep is not None or record:
