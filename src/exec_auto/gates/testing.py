@@ -11,13 +11,12 @@ import importlib.util
 import json
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from exec_auto import proc
+from exec_auto import proc, tempdirs
 from exec_auto.gates.base import TestCounts
 from exec_auto.gates.caches import pytest_cache_args
 from exec_auto.gates.environment import Environment
@@ -154,7 +153,7 @@ def run_pytest(
     keep: {"ids", "files", "known"}: run only those ids and files (and tests not known).
     record: map each test to the code it executes and the files it reads (see testmap.py).
     """
-    workdir = Path(tempfile.mkdtemp(prefix="exec-auto-pytest-"))
+    workdir = tempdirs.make("pytest")
     try:
         report = workdir / "report.jsonl"
         extra = [*seed_args(env, seed, test_command), *extra_args]
