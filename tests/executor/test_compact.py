@@ -109,12 +109,14 @@ def test_only_blobs_the_steps_added_and_no_final_tree_has_are_dropped(tmp_path: 
     history.record_step("2", "Two", "completed_with_warning", snaps.take())
     snaps.close()
     before = latest_run(root, "t")
+    shown = "--format=%an %ae %ad %cn %ce %cd%n%B"
+    store = snaps.store
+    meta = [store.git("show", "-s", shown, s.commit) for s in before.steps]
     freed = compact_at_archive(root, "t", KEEP)
     assert sorted((d.path, d.size) for d in freed.dropped) == [
         ("one.bin", KEEP + 1),
         ("two.bin", KEEP + 2),
     ]
-    store = snaps.store
     assert not _in_store(store, _blob_id(first)) and not _in_store(store, _blob_id(second))
     assert _in_store(store, _blob_id(user[::-1]))  # the user's uncommitted file, in the base
     after = latest_run(root, "t")
@@ -122,6 +124,9 @@ def test_only_blobs_the_steps_added_and_no_final_tree_has_are_dropped(tmp_path: 
     assert [(s.step_id, s.title, s.status) for s in after.steps] == [
         (s.step_id, s.title, s.status) for s in before.steps
     ]
+    # Same messages, trailers, authors and dates; new commits (their trees changed).
+    assert [store.git("show", "-s", shown, s.commit) for s in after.steps] == meta
+    assert {s.commit for s in after.steps}.isdisjoint(s.commit for s in before.steps)
     assert after.step("3").parent != after.step("2").commit  # the redone chain is kept as it was
     tree = store.git("ls-tree", "-r", "--name-only", after.step("3").commit).split()
     assert "extra.txt" not in tree and "one.bin" not in tree
@@ -130,3 +135,24 @@ def test_only_blobs_the_steps_added_and_no_final_tree_has_are_dropped(tmp_path: 
     # Again: nothing left to drop, nothing moves.
     assert compact_at_archive(root, "t", KEEP).dropped == ()
     assert latest_run(root, "t") == after
+
+
+def test_the_archive_command_drops_them_too_with_the_configured_threshold(
+    project: Path, script_agent, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pyproject.toml").write_text("[tool.exec-auto.history]\nkeep_bytes = 100\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "config")
+    steps = {
+        "1": [{"write": "log.txt", "text": "x" * 500}, {"write": "a.txt", "text": "a\n"}],
+        "2": [{"delete": "log.txt"}],
+        "*": [],
+    }
+    run_cli(project, monkeypatch, script_agent(steps), "--no-gates", "--no-archive")
+    store = SnapshotStore(project, "feature-x")
+    assert _in_store(store, _blob_id(b"x" * 500))
+    capsys.readouterr()
+    assert main(["archive", "feature-x"]) == 0
+    assert "Dropped 1 large file(s)" in capsys.readouterr().out
+    assert not _in_store(store, _blob_id(b"x" * 500))
+    assert "+path: log.txt" in diff(project, "feature-x", "1")
