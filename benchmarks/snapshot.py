@@ -7,7 +7,9 @@ with the repository. Generates a repo of N files (committed), dirties a few, and
         [--disk-mb 200]
 
 The disk table: an agent writes a file of --disk-mb random bytes during a fix attempt and removes it
-again; how much `.git/objects` and the ticket's snapshot store grow, and what archiving frees.
+again; how much `.git/objects` and the ticket's snapshot store grow, and what archiving frees. Then
+the same file written in step 1 and deleted in step 2 (a step snapshot, not an attempt): what the
+store keeps before archive, and after (the file is over `history.keep_bytes`, 10 MB by default).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from exec_auto.executor.history import StepHistory, drop_attempts
+from exec_auto.config import HistoryConfig
+from exec_auto.executor.compact import compact_at_archive
+from exec_auto.executor.history import StepHistory
 from exec_auto.executor.snapshot import Snapshotter
 
 
@@ -78,10 +82,10 @@ def main() -> int:
         print(f"{label:<22}{median:>10.3f}{worst:>10.3f}")
     print(f"{'snapshot + changes':<22}{diff_time:>10.3f}")
     print()
-    print(f"Disk: a {args.disk_mb} MB random file written in a fix attempt, then deleted")
-    print(f"{'where':<40}{'MB':>10}")
+    print(f"Disk: a {args.disk_mb} MB random file written, then deleted by the next snapshot")
+    print(f"{'where':<50}{'MB':>10}")
     for label, size in disk:
-        print(f"{label:<40}{size / 1e6:>10.1f}")
+        print(f"{label:<50}{size / 1e6:>10.1f}")
     return 0
 
 
@@ -97,21 +101,48 @@ def _disk(root: Path, mb: int) -> list[tuple[str, int]]:
     history.begin(snaps.take())
     store_start = snaps.store.size_bytes()
     big = root / "agent-output.bin"
-    with open(big, "wb") as f:
-        for _ in range(mb):
-            f.write(os.urandom(1_000_000))
+    _write_random(big, mb)
     history.record_attempt("1", "fix-1", snaps.take())
     big.unlink()
     history.record_step("1", "step", "completed", snaps.take())
     grown = snaps.store.size_bytes()
-    drop_attempts(root, "bench")
+    keep = HistoryConfig().keep_bytes
+    compact_at_archive(root, "bench", keep)
     rows = [
-        (".git/objects growth", _size(root / ".git" / "objects") - objects),
-        ("snapshot store growth (before archive)", grown - store_start),
-        ("snapshot store growth (after archive)", snaps.store.size_bytes() - store_start),
+        ("fix attempt: .git/objects growth", _size(root / ".git" / "objects") - objects),
+        ("fix attempt: store growth, before archive", grown - store_start),
+        ("fix attempt: store growth, after archive", snaps.store.size_bytes() - store_start),
+    ]
+    snaps.close()
+    # The same file in a step: written in step 1, deleted in step 2.
+    snaps = Snapshotter(root, ticket="bench-step")
+    history = StepHistory(snaps.store, "bench", ["1", "2"])
+    history.begin(snaps.take())
+    store_start = snaps.store.size_bytes()
+    _write_random(big, mb)
+    history.record_step("1", "write", "completed", snaps.take())
+    big.unlink()
+    history.record_step("2", "delete", "completed", snaps.take())
+    grown = snaps.store.size_bytes()
+    start = time.perf_counter()
+    compact_at_archive(root, "bench-step", keep)
+    took = time.perf_counter() - start
+    rows += [
+        ("step: .git/objects growth", _size(root / ".git" / "objects") - objects),
+        ("step: store growth, before archive", grown - store_start),
+        (
+            f"step: store growth, after archive ({took:.1f} s)",
+            snaps.store.size_bytes() - store_start,
+        ),
     ]
     snaps.close()
     return rows
+
+
+def _write_random(path: Path, mb: int) -> None:
+    with open(path, "wb") as f:
+        for _ in range(mb):
+            f.write(os.urandom(1_000_000))
 
 
 if __name__ == "__main__":

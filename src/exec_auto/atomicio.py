@@ -79,7 +79,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     faults.point(f"after replacing {path.name}")
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs (one of another user counts: it cannot be asked)."""
     if pid == os.getpid():
         return True
     try:
@@ -103,7 +104,7 @@ def remove_dead_temp_files(directory: Path) -> list[str]:
         return removed
     for entry in entries:
         match = _TEMP.match(entry.name)
-        if match is None or _alive(int(match.group("pid"))):
+        if match is None or pid_alive(int(match.group("pid"))):
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)

@@ -172,6 +172,16 @@ class ReviewConfig(BaseModel):
     open_pr: bool = False
 
 
+class HistoryConfig(BaseModel):
+    """The step history kept per ticket ([tool.exec-auto.history], see executor.history)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # At archive, a file larger than this that the steps wrote and no run's final tree has is
+    # replaced in the step commits by a note naming it, and its content is freed.
+    keep_bytes: Count = 10_000_000
+
+
 class Config(BaseModel):
     """Everything a run needs to know besides the ticket itself."""
 
@@ -189,6 +199,7 @@ class Config(BaseModel):
     evidence: EvidenceConfig = EvidenceConfig()
     readiness: ReadinessConfig = ReadinessConfig()
     review: ReviewConfig = ReviewConfig()
+    history: HistoryConfig = HistoryConfig()
 
 
 def load_pyproject_section(repo_root: Path) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from exec_auto import proc
+from exec_auto import proc, tempdirs
 from exec_auto.agents.base import AgentEvent, AgentResult, AgentTask
 from exec_auto.agents.claude_hook import CHECKED_TOOLS, describe
 from exec_auto.agents.claude_stream import Transcript, feed
@@ -124,7 +124,7 @@ class ClaudeAgent:
                 feed(transcript, line)
                 scanner.feed(line)
 
-        with tempfile.TemporaryDirectory(prefix="exec-auto-claude-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=tempdirs.prefix("claude")) as tmp:
             log = Path(tmp) / "refusals.jsonl"
             log.touch()
             env = self._env()

@@ -28,14 +28,23 @@ def _run_lock(ticket: TicketRef) -> Iterator[None]:
 
 
 def _free_attempts(root: Path, name: str) -> None:
-    """Archived: the fix attempts' snapshots go (step history stays until `exec-auto prune`)."""
+    """Archived: the fix attempts' snapshots and large files no final tree kept go (the step
+    history stays until `exec-auto prune`)."""
+    from exec_auto.config import HistoryConfig, build_config
     from exec_auto.errors import ExecAutoError
-    from exec_auto.executor.history import drop_attempts
+    from exec_auto.executor.compact import compact_at_archive, dropped_line
 
     try:
-        drop_attempts(root, name)
+        keep = build_config(root).history.keep_bytes
+    except ExecAutoError:
+        keep = HistoryConfig().keep_bytes  # a broken pyproject.toml must not stop the archive
+    try:
+        freed = compact_at_archive(root, name, keep)
     except ExecAutoError as exc:
         print(f"Could not free intermediate snapshots: {exc.one_line()}")
+        return
+    if freed.dropped:
+        print(dropped_line(freed))
 
 
 def _other_format(ticket: TicketRef, command: str) -> int:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from exec_auto import proc
+from exec_auto import proc, tempdirs
 from exec_auto.evidence.audit import read_blob, tree_changes
 from exec_auto.evidence.model import RedGreenRecord, SideResult, TestEvidence, verdict_of
 from exec_auto.evidence.scratch import ScratchCheckout, overlay_tests
@@ -87,7 +86,7 @@ class BeforeTicket:
         return {**self.extra_env, "PYTHONPATH": os.pathsep.join(paths)}
 
     def _pytest(self, checkout: ScratchCheckout, files: Sequence[str]) -> TestRun:
-        workdir = Path(tempfile.mkdtemp(prefix="exec-auto-redgreen-"))
+        workdir = tempdirs.make("redgreen")
         try:
             report = workdir / "report.jsonl"
             env = Environment(checkout.path, "plain", (self.python,))

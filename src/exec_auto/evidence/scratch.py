@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from exec_auto import tempdirs
 from exec_auto.errors import ExecAutoError
 from exec_auto.evidence.audit import tree_changes
 from exec_auto.evidence.testcode import is_test_file
@@ -37,7 +38,7 @@ class ScratchCheckout:
     def __init__(self, store: SnapshotStore, tree: str):
         self.store = store
         self.tree = tree
-        self.path = Path(tempfile.mkdtemp(prefix="exec-auto-before-"))
+        self.path = tempdirs.make("before")
         index = self.path.parent / f"{self.path.name}.index"
         try:
             env = {**store.write_env(), "GIT_INDEX_FILE": str(index)}
@@ -94,7 +95,7 @@ def overlay_tests(store: SnapshotStore, base: str, final: str) -> tuple[str, lis
 
 
 def _overlay(store: SnapshotStore, base: str, final: str, paths: Iterable[str]) -> str:
-    handle, name = tempfile.mkstemp(prefix="exec-auto-overlay-", suffix=".index")
+    handle, name = tempfile.mkstemp(prefix=tempdirs.prefix("overlay"), suffix=".index")
     index = Path(name)
     try:
         os.close(handle)

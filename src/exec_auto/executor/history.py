@@ -7,7 +7,8 @@ parent is the previous step's commit (or the base). The refs live in the ticket'
 restarts, and never show up in `git branch`, `git log --all` or the user's `git gc`.
 
 Intermediate snapshots (each fix attempt) sit under `.../attempts/` and are dropped when the ticket
-is archived; step refs stay until `exec-auto prune` removes an archived ticket's store.
+is archived, and so is the content of large files no run's final tree kept (`executor.compact`);
+step refs stay until `exec-auto prune` removes an archived ticket's store.
 """
 
 from __future__ import annotations
@@ -401,8 +402,11 @@ def numstat(root: Path, ticket: str, start: str, end: str) -> list[tuple[int, in
 # -- archive and prune -----------------------------------------------------------------------
 
 
-def drop_attempts(root: Path, ticket: str) -> int:
-    """At archive: delete a ticket's intermediate snapshots and free what only they used."""
+def drop_attempts(root: Path, ticket: str, *, prune: bool = True) -> int:
+    """At archive: delete a ticket's intermediate snapshots and free what only they used.
+
+    prune=False leaves the freeing to the caller (`executor.compact` prunes once for both).
+    """
     store = SnapshotStore(root, ticket)
     if not store.exists():
         return 0
@@ -410,7 +414,8 @@ def drop_attempts(root: Path, ticket: str) -> int:
         ref for ref, _ in _refs(store, f"{REF_ROOT}/{safe_name(ticket)}/") if "/attempts/" in ref
     ]
     _delete_refs(store, doomed)
-    store.prune_unreachable()
+    if prune:
+        store.prune_unreachable()
     return len(doomed)
 
 

@@ -14,9 +14,10 @@ from exec_auto.decisions.provider import Autonomous, DecisionProvider, StopRun
 from exec_auto.errors import EXIT_ISSUES, EXIT_OK, ExecAutoError, Interrupted, ProgressError
 from exec_auto.evidence.audit import Auditor
 from exec_auto.executor.checks import record_checks
+from exec_auto.executor.compact import compact_at_archive, dropped_line
 from exec_auto.executor.criteria import JUDGE_PROMPT, Judge, validate
 from exec_auto.executor.formats import FormatHooks, executable_plan
-from exec_auto.executor.history import StepHistory, drop_attempts, recorded_run_id
+from exec_auto.executor.history import StepHistory, recorded_run_id
 from exec_auto.executor.integrity import log_vanished
 from exec_auto.executor.lock import TicketLock
 from exec_auto.executor.outputs import run_logs, step_outputs
@@ -659,11 +660,17 @@ def _verify_env(env: StepEnv) -> dict[str, str] | None:
 
 
 def _free_attempts(env: StepEnv) -> None:
-    """An archived ticket needs its steps' snapshots only: free the fix attempts' objects."""
+    """An archived ticket needs its steps' snapshots only: free the fix attempts' objects and the
+    large files no final tree kept."""
     try:
-        drop_attempts(env.root, env.snapshots.store.ticket)
+        freed = compact_at_archive(
+            env.root, env.snapshots.store.ticket, env.config.history.keep_bytes
+        )
     except Exception as exc:  # disk space only; the report is written
         env.ui.message(f"[AUTO] could not free intermediate snapshots: {exc}")
+        return
+    if freed.dropped:
+        env.ui.message(f"[AUTO] {dropped_line(freed)}")
 
 
 def _exit_code(progress: Progress) -> int:

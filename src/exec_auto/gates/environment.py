@@ -135,6 +135,8 @@ class Environment:
     _probe: dict[str, Any] | None = None
     # Folders outside the repository its tools must write (a scratch checkout), also in a sandbox.
     writable: tuple[Path, ...] = ()
+    # Where its tools' caches go instead of the work tree (gates.caches); None: left to the tools.
+    cache_dir: Path | None = None
 
     @property
     def extra_env(self) -> dict[str, str]:
@@ -244,6 +246,14 @@ def _parse_probe(stdout: str) -> dict[str, Any] | None:
 
 def make_environment(repo_root: Path, configured: str = "auto") -> Environment:
     """The Environment for repo_root, detected from its files unless the runner is configured."""
+    from exec_auto.gates.caches import cache_root
+
+    env = _detect_environment(repo_root, configured)
+    env.cache_dir = cache_root(repo_root)
+    return env
+
+
+def _detect_environment(repo_root: Path, configured: str) -> Environment:
     kind, notes = detect_runner(repo_root, configured)
     if kind == "venv":
         venv = _venv_python(repo_root)

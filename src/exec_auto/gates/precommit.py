@@ -14,11 +14,11 @@ import re
 import shlex
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from exec_auto import tempdirs
 from exec_auto.errors import ExecAutoError
 from exec_auto.gates.base import Finding, GateResult, ToolInfo
 from exec_auto.gates.changes import keep_edits_in
@@ -230,7 +230,7 @@ class PreCommitGate:
         argv, tool = _pre_commit_argv(env)
         tool = replace(tool, source=f"{tool.source}; {hooks_line(hook_tools(env))}")
         originals = {f: _read(env.repo_root / f) for f in files}
-        scratch = Path(tempfile.mkdtemp(prefix="exec-auto-pre-commit-"))
+        scratch = tempdirs.make("pre-commit")
         try:
             home = {"PRE_COMMIT_HOME": str(scratch / "cache")} if not _has_cache() else {}
             run = [*argv, "run", "--color", "never", "--files", *files]

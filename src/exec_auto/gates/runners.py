@@ -12,11 +12,11 @@ import json
 import re
 import shlex
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from exec_auto import tempdirs
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.testing import PLUGIN_DIR, TestRun, parse_events, read_events
 from exec_auto.gates.tools import DEFAULT_SEED, run_tool
@@ -83,7 +83,7 @@ def run_unittest(
     seed: int = DEFAULT_SEED,
 ) -> TestRun:
     """Run the project's unittest suite (or the selected files / ids) and parse the outcomes."""
-    workdir = Path(tempfile.mkdtemp(prefix="exec-auto-unittest-"))
+    workdir = tempdirs.make("unittest")
     try:
         report = workdir / "report.jsonl"
         select = json.dumps(list(selected or ()))

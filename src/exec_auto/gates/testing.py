@@ -11,14 +11,14 @@ import importlib.util
 import json
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from exec_auto import proc
+from exec_auto import proc, tempdirs
 from exec_auto.gates.base import TestCounts
+from exec_auto.gates.caches import pytest_cache_args
 from exec_auto.gates.environment import Environment
 from exec_auto.gates.paths import clip
 from exec_auto.gates.tools import DEFAULT_SEED, run_tool
@@ -153,10 +153,12 @@ def run_pytest(
     keep: {"ids", "files", "known"}: run only those ids and files (and tests not known).
     record: map each test to the code it executes and the files it reads (see testmap.py).
     """
-    workdir = Path(tempfile.mkdtemp(prefix="exec-auto-pytest-"))
+    workdir = tempdirs.make("pytest")
     try:
         report = workdir / "report.jsonl"
         extra = [*seed_args(env, seed, test_command), *extra_args]
+        if env.cache_dir is not None:
+            extra[:0] = pytest_cache_args(env.cache_dir, env.repo_root, PYTEST_CONFIGS)
         pythonpath = [str(PLUGIN_DIR)]
         borrowed = False
         if keep is not None or record:

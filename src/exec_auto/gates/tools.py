@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from exec_auto import proc
+from exec_auto.gates.caches import cache_env
 from exec_auto.gates.environment import Environment
 
 # The seed used when the configuration does not name one: any fixed value makes runs comparable.
@@ -25,8 +26,10 @@ def tool_env(
     pythonpath: Sequence[str] = (),
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Variables every gate subprocess gets: the environment's own, a fixed hash seed, PYTHONPATH."""
+    """Variables every gate subprocess gets: the environment's, a fixed hash seed, PYTHONPATH, caches."""
     out = dict(env.extra_env)
+    if env.cache_dir is not None:
+        out.update(cache_env(env.cache_dir))
     out["PYTHONHASHSEED"] = str(seed)
     parts = [*pythonpath, *env.import_roots, os.environ.get("PYTHONPATH", "")]
     joined = os.pathsep.join(p for p in parts if p)
@@ -59,5 +62,5 @@ def run_tool(
         extra_env=tool_env(env, seed=seed, pythonpath=pythonpath, extra=extra_env),
         timeout=timeout,
         stdin_text=stdin_text,
-        writable=[*writable, *env.writable],
+        writable=[*writable, *env.writable, *([env.cache_dir] if env.cache_dir else [])],
     )

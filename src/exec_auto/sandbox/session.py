@@ -12,12 +12,12 @@ import os
 import pwd
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from exec_auto import tempdirs
 from exec_auto.errors import ExecAutoError
 from exec_auto.safe_read import project_text
 from exec_auto.sandbox.backend import SandboxBackend, first_usable
@@ -394,9 +394,13 @@ def open_sandbox(
 ) -> tuple[Sandbox | None, SandboxStatus]:
     """The run's Sandbox (None when off), its status line; refuses an uncontained unattended run.
 
+    Scratch folders under TMPDIR that killed runs left behind are removed first (see tempdirs).
+
     allow_unsandboxed is for runs whose code is exec-auto's own (the bundled demo): they go ahead
     without a sandbox and say so, instead of refusing.
     """
+    # What a kill -9 of an earlier run left in TMPDIR (any mode: that run may have had one).
+    tempdirs.remove_dead()
     backend, status = sandbox_status(config)
     if backend is None:
         if config.mode == "on" or (config.mode == "auto" and not allow_unsandboxed):
@@ -406,7 +410,7 @@ def open_sandbox(
                 '(or [tool.exec-auto.sandbox] mode = "off") to run with your full user rights',
             )
         return None, status
-    run_dir = Path(tempfile.mkdtemp(prefix="exec-auto-sandbox-"))
+    run_dir = tempdirs.make("sandbox")
     envs = [*project_envs, *detect_project_envs(root)]
     policy = build_policy(root, ticket_dir, config, run_dir, envs)
     return Sandbox(policy, backend, config.tools_network, run_dir), status
