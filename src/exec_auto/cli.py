@@ -6,9 +6,13 @@ Imports stay light here so `exec-auto --help` is quick; subcommands import their
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import importlib
+import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from exec_auto import __version__
@@ -393,4 +397,24 @@ def entry() -> None:
     # turn the exit code (130 after an interrupt) into a death by signal.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
-    raise SystemExit(code)
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Exit with code, skipping the interpreter's teardown when nothing else is running.
+
+    Clearing ~550 modules and a last garbage collection cost ~80 ms of every run and achieve
+    nothing here: files are written through `with` or atomically and every child has been
+    reaped. The streams are flushed and the atexit handlers (coverage's, tempfile's finalizers)
+    run as they would; with another thread alive the normal exit waits for it instead.
+    """
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,9 @@ def run_one(
     from exec_auto.readiness.gate import gate
     from exec_auto.report import print_report
 
+    # The ~40,000 objects of the modules loaded so far live until exit: out of the collector's
+    # way, each of the run's ~100 collections has less to walk.
+    gc.freeze()
     agent = create_agent(config.agent)
     readiness = gate(ticket, config, force=force, attended=interactive)
     decisions = None

@@ -451,7 +451,7 @@ def _record_base(env: StepEnv, steps: Sequence[Step]) -> None:
     untouched = all(env.store.step(s.id).status == "pending" for s in steps)
     # A resume of a run that kept no base cannot get it back: the tree holds earlier steps' work.
     if progress.base_tree is None and untouched:
-        progress.base_tree = env.snapshots.take().tree
+        progress.base_tree = env.snapshots.latest().tree  # the history's base, if just taken
         env.store.save()
 
 
