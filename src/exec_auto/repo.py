@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from exec_auto.errors import ExecAutoError, os_error_hint
@@ -21,8 +22,31 @@ def find_root(start: Path) -> Path:
     return start
 
 
+# root -> (identity of root/.git when asked, the git dir git named): a run asks ~10 times.
+_git_dirs: dict[str, tuple[tuple[int, int, int] | None, Path]] = {}
+
+
+def _dot_git_identity(root: Path) -> tuple[int, int, int] | None:
+    """root/.git's inode, and a worktree's `.git` file's times (a folder's change at each write)."""
+    try:
+        st = (root / ".git").stat()
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return (st.st_ino, 0, 0)
+    return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def git_dir(root: Path) -> Path:
-    """The repository's (per-worktree) git directory; ExecAutoError if root is not in a git repo."""
+    """The repository's (per-worktree) git directory; ExecAutoError if root is not in a git repo.
+
+    git is asked again whenever root's `.git` is not the file or folder it was (re-created, a
+    worktree's link rewritten) or the folder git named is gone.
+    """
+    key, identity = str(root.resolve()), _dot_git_identity(root)
+    known = _git_dirs.get(key)
+    if known is not None and known[0] == identity and identity is not None and known[1].is_dir():
+        return known[1]
     result = git("rev-parse", "--absolute-git-dir", cwd=root)
     if not result.ok:
         raise ExecAutoError(
@@ -30,7 +54,9 @@ def git_dir(root: Path) -> Path:
             path=root,
             hint="exec-auto records what each step changed with git: run `git init` first",
         )
-    return Path(result.stdout.strip())
+    found = Path(result.stdout.strip())
+    _git_dirs[key] = (identity, found)
+    return found
 
 
 def state_dir(root: Path) -> Path:
