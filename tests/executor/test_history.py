@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from exec_auto.executor.history import StepHistory, diff, drop_attempts, latest_run, run_id, runs
 from exec_auto.executor.snapshot import Snapshot, SnapshotStore, Snapshotter
 from tests.conftest import cli_argv, git, run_cli
-from tests.helpers.procs import alive_with_env
+from tests.helpers.procs import kill_at_marker
 
 STEPS = {
     "1": [{"write": "a.txt", "text": "alpha\n"}],
@@ -89,23 +87,12 @@ def test_history_survives_kill_9_and_the_resumed_step_chains_on_the_last_kept_on
         "1": STEPS["1"],
         "2": [{"write": "half.txt", "text": "half\n"}, {"marker": str(marker)}, {"sleep": 60}],
     }
-    proc = subprocess.Popen(
+    kill_at_marker(
         cli_argv(script_agent(first), "--no-gates", "--no-archive"),
-        cwd=project,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        project,
+        marker,
+        tmp_path / "agent-behaviour.json",
     )
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    # The orphaned agent (found by its environment: inside a sandbox its PID is another one).
-    for pid in alive_with_env("SCRIPT_AGENT_BEHAVIOUR", str(tmp_path / "agent-behaviour.json")):
-        with contextlib.suppress(ProcessLookupError):  # it may be ending by itself
-            os.kill(pid, 9)
     killed = latest_run(project, "feature-x")
     assert [s.step_id for s in killed.steps] == ["1"]
     step1 = diff(project, "feature-x", "1")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -31,3 +34,31 @@ def wait_gone(name: str, value: str, seconds: float = 5.0) -> list[int]:
         time.sleep(0.05)
         alive = alive_with_env(name, value)
     return alive
+
+
+def kill_at_marker(
+    argv: list[str], cwd: Path, marker: Path, behaviour: Path, env: dict[str, str] | None = None
+) -> int:
+    """Start argv, kill -9 it once the scripted agent has written marker, end the orphaned agent.
+
+    The agent is found by its behaviour file (inside a sandbox its PID is another one); returns
+    the killed process's pid.
+    """
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    for pid in alive_with_env("SCRIPT_AGENT_BEHAVIOUR", str(behaviour)):
+        with contextlib.suppress(ProcessLookupError):  # it may be ending by itself (or with bwrap)
+            os.kill(pid, 9)
+    return proc.pid

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from tests.conftest import cli_argv, requires_sandbox
-from tests.helpers.procs import alive_with_env
+from tests.helpers.procs import kill_at_marker
 
 pytestmark = requires_sandbox
 
@@ -22,25 +20,15 @@ def test_the_next_run_removes_what_a_killed_sandboxed_run_left_in_tmpdir(
     env = {**os.environ, "TMPDIR": str(tmp)}
     marker = tmp_path / "in-step-1"
     steps = {"1": [{"write": "a.txt", "text": "a\n"}, {"marker": str(marker)}, {"sleep": 60}]}
-    proc = subprocess.Popen(
+    pid = kill_at_marker(
         cli_argv(script_agent(steps), "--no-gates", "--no-archive", "--sandbox", "on"),
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        project,
+        marker,
+        tmp_path / "agent-behaviour.json",
+        env,
     )
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    for pid in alive_with_env("SCRIPT_AGENT_BEHAVIOUR", str(tmp_path / "agent-behaviour.json")):
-        with contextlib.suppress(ProcessLookupError):  # bwrap ends it with its parent
-            os.kill(pid, 9)
     left = sorted(p.name for p in tmp.iterdir())
-    assert left and all(name.startswith(f"exec-auto-sandbox-{proc.pid}-") for name in left)
+    assert left and all(name.startswith(f"exec-auto-sandbox-{pid}-") for name in left)
     # Beside it: a live run's folder (this test's pid) and a name exec-auto did not make.
     live = tmp / f"exec-auto-sandbox-{os.getpid()}-abcdefgh"
     foreign = tmp / "exec-auto-sandbox-notmine"
