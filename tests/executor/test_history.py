@@ -237,3 +237,36 @@ def test_a_progress_file_without_a_run_id_resumes_on_its_start_time_history(
     run_cli(project, monkeypatch, script_agent(STEPS), "--no-gates", "--no-archive")
     assert [h.run for h in runs(project, "feature-x")] == [old]
     assert load_progress(path)[0].ticket.run_id == old  # type: ignore[union-attr]
+
+
+def test_step_refs_written_as_files_are_what_git_reads_and_a_held_lock_is_gits_to_refuse(tmp_path):
+    """set_ref writes loose refs as update-ref does; git sees them, fsck is clean, locks are kept."""
+    import pytest
+
+    from exec_auto.errors import ExecAutoError
+
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    store = SnapshotStore(root, "feature-x").ensure()
+    history = StepHistory(store, "run", ["1", "2"])
+    history.begin(Snapshot(git(root, "rev-parse", "HEAD^{tree}").strip()))
+    (root / "a.txt").write_text("b\n")
+    with Snapshotter(root, ticket="feature-x") as snapshots:
+        commit = history.record_step("1", "First", "completed", snapshots.take())
+    ref = history.step_ref("1")
+    assert (store.path / ref).read_text() == f"{commit}\n"
+    assert store.git("rev-parse", ref).strip() == commit
+    assert f"{commit} {ref}" in store.git("for-each-ref", "--format=%(objectname) %(refname)")
+    store.git("fsck", "--no-progress")  # raises on a broken ref or object
+    assert [s.step_id for s in latest_run(root, "feature-x").steps] == ["1"]
+    # A lock someone holds (a git process, or one a kill left) is never written through.
+    lock = store.path / (history.step_ref("2") + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    with pytest.raises(ExecAutoError):
+        store.set_ref(history.step_ref("2"), commit)
+    assert lock.exists() and not (store.path / history.step_ref("2")).exists()

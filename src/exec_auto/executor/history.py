@@ -121,7 +121,7 @@ class StepHistory:
         return self.store.git(*args, env=_IDENTITY).strip()
 
     def _set(self, ref: str, commit: str) -> None:
-        self.store.git("update-ref", ref, commit)
+        self.store.set_ref(ref, commit)
 
     def _load(self) -> dict[str, str]:
         """This run's refs (leaf name -> commit), read once; kept current by this process after."""

@@ -145,6 +145,39 @@ class SnapshotStore:
         full = ("--git-dir", str(self.path), *args)
         return _checked(_git(full, self.root, env, input_text), args, self.path)
 
+    def set_ref(self, ref: str, commit: str) -> None:
+        """Point ref (under refs/exec-auto/) at commit, durably.
+
+        The store is exec-auto's own and its refs are loose files (git's "files" backend), so the
+        ref is written the way git's `update-ref` writes it: `<ref>.lock` created exclusively,
+        the id written and fsynced, renamed over the ref. That spares a git process per step.
+        Anything else (a reftable store, a lock git holds, a name clashing with a folder) is left
+        to `git update-ref` itself.
+        """
+        target = self.path / ref
+        if (
+            ref.startswith("refs/exec-auto/")
+            and ".." not in ref
+            and not (self.path / "reftable").exists()
+        ):
+            lock = target.with_name(target.name + ".lock")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except OSError:
+                pass
+            else:
+                try:
+                    with os.fdopen(fd, "w", encoding="ascii") as handle:
+                        handle.write(f"{commit}\n")
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    os.replace(lock, target)
+                    return
+                except OSError:
+                    lock.unlink(missing_ok=True)
+        self.git("update-ref", ref, commit)
+
     def patches(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
         """The patch of each (parent, commit) pair, from one git process (`diff-tree --stdin`).
 
