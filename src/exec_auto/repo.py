@@ -22,8 +22,8 @@ def find_root(start: Path) -> Path:
     return start
 
 
-# root -> (identity of root/.git when asked, the git dir git named): a run asks ~10 times.
-_git_dirs: dict[str, tuple[tuple[int, int, int] | None, Path]] = {}
+# (root, what was asked) -> (identity of root/.git then, the folder git named): a run asks ~20 times.
+_git_paths: dict[tuple[str, str], tuple[tuple[int, int, int], Path]] = {}
 
 
 def _dot_git_identity(root: Path) -> tuple[int, int, int] | None:
@@ -37,25 +37,46 @@ def _dot_git_identity(root: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def git_dir(root: Path) -> Path:
-    """The repository's (per-worktree) git directory; ExecAutoError if root is not in a git repo.
+def _ask_git_path(root: Path, *args: str) -> Path | None:
+    """The folder `git rev-parse <args>` names for root (None when git fails).
 
-    git is asked again whenever root's `.git` is not the file or folder it was (re-created, a
-    worktree's link rewritten) or the folder git named is gone.
+    Kept while root's `.git` is the file or folder it was (not re-created, a worktree's link not
+    rewritten) and the folder named still exists.
     """
-    key, identity = str(root.resolve()), _dot_git_identity(root)
-    known = _git_dirs.get(key)
-    if known is not None and known[0] == identity and identity is not None and known[1].is_dir():
+    key, identity = (str(root.resolve()), " ".join(args)), _dot_git_identity(root)
+    known = _git_paths.get(key)
+    if known is not None and known[0] == identity and known[1].is_dir():
         return known[1]
-    result = git("rev-parse", "--absolute-git-dir", cwd=root)
-    if not result.ok:
+    result = git("rev-parse", *args, cwd=root)
+    if not result.ok or not result.stdout.strip():
+        return None
+    found = Path(result.stdout.strip())
+    if identity is not None:
+        _git_paths[key] = (identity, found)
+    return found
+
+
+def git_dir(root: Path) -> Path:
+    """The repository's (per-worktree) git directory; ExecAutoError if root is not in a git repo."""
+    found = _ask_git_path(root, "--absolute-git-dir")
+    if found is None:
         raise ExecAutoError(
             "not a git repository",
             path=root,
             hint="exec-auto records what each step changed with git: run `git init` first",
         )
-    found = Path(result.stdout.strip())
-    _git_dirs[key] = (identity, found)
+    return found
+
+
+def common_dir(root: Path) -> Path:
+    """The repository's common git directory (shared by all its worktrees); ExecAutoError if none."""
+    found = _ask_git_path(root, "--path-format=absolute", "--git-common-dir")
+    if found is None:
+        raise ExecAutoError(
+            "git rev-parse --git-common-dir failed",
+            path=root,
+            hint="check that the repository is healthy (`git status`)",
+        )
     return found
 
 

@@ -124,7 +124,7 @@ def start_red_green(
         return None
     progress = env.store.progress
     store = env.snapshots.store
-    base, final_tree = progress.base_tree, env.snapshots.take().tree
+    base, final_tree = progress.base_tree, env.snapshots.latest().tree
     environment = project_environment(env)
     before = BeforeTicket(
         store,

@@ -26,7 +26,7 @@ from pathlib import Path
 from exec_auto.atomicio import atomic_write_text
 from exec_auto.errors import ExecAutoError
 from exec_auto.proc import ProcResult, commands_started, run
-from exec_auto.repo import git_dir, state_dir
+from exec_auto.repo import common_dir, git_dir, state_dir
 from exec_auto.ticket.model import FilesTouched
 
 STORES = Path("exec-auto") / "snapshots"
@@ -81,12 +81,6 @@ def _checked(result: ProcResult, args: Sequence[str], where: Path) -> str:
             hint="check that the repository is healthy (`git status`)",
         )
     return result.stdout
-
-
-def common_dir(root: Path) -> Path:
-    """The repository's common git directory (shared by all its worktrees)."""
-    args = ("rev-parse", "--path-format=absolute", "--git-common-dir")
-    return Path(_checked(_git(args, root), args, root).strip())
 
 
 def store_root(root: Path) -> Path:

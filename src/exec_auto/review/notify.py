@@ -70,7 +70,7 @@ def _log(log_dir: Path | None, message: str) -> None:
 
 def log_dir(root: Path) -> Path | None:
     """Where notify.log goes: exec-auto's folder in the repository's common git dir."""
-    from exec_auto.executor.snapshot import common_dir
+    from exec_auto.repo import common_dir
 
     try:
         return common_dir(root) / "exec-auto"

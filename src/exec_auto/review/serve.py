@@ -33,7 +33,7 @@ class Entry:
 
 
 def _batches_dir(root: Path) -> Path | None:
-    from exec_auto.executor.snapshot import common_dir
+    from exec_auto.repo import common_dir
 
     try:
         return common_dir(root) / "exec-auto" / "batches"
@@ -74,7 +74,7 @@ def entries(root: Path) -> list[Entry]:
 
 def running(root: Path) -> list[str]:
     """Tickets whose run lock names a live process (in this work tree or any of its worktrees)."""
-    from exec_auto.executor.snapshot import common_dir
+    from exec_auto.repo import common_dir
 
     try:
         common = common_dir(root)
@@ -98,7 +98,7 @@ def running(root: Path) -> list[str]:
 
 def progress_line(root: Path, name: str) -> str:
     """'feature-x: step 2 of 4 running, 1 done' from its progress.yaml (here or in its worktree)."""
-    from exec_auto.executor.snapshot import common_dir
+    from exec_auto.repo import common_dir
     from exec_auto.ticket.model import FINISHED_STEP_STATUSES
     from exec_auto.ticket.progress import peek_progress
 
