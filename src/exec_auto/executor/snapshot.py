@@ -144,7 +144,8 @@ class SnapshotStore:
 
         The store is exec-auto's own and its refs are loose files (git's "files" backend), so the
         ref is written the way git's `update-ref` writes it: `<ref>.lock` created exclusively,
-        the id written and fsynced, renamed over the ref. That spares a git process per step.
+        the id written, renamed over the ref. That spares a git process per step. Not fsynced,
+        like git's own default: the commit it names is a loose object git did not fsync either.
         Anything else (a reftable store, a lock git holds, a name clashing with a folder) is left
         to `git update-ref` itself.
         """
@@ -164,8 +165,6 @@ class SnapshotStore:
                 try:
                     with os.fdopen(fd, "w", encoding="ascii") as handle:
                         handle.write(f"{commit}\n")
-                        handle.flush()
-                        os.fsync(handle.fileno())
                     os.replace(lock, target)
                     return
                 except OSError:
