@@ -22,6 +22,17 @@ def _store_git(project: Path, *args: str) -> str:
     return SnapshotStore(project, "feature-x").git(*args)
 
 
+def _committed_repo(tmp_path: Path) -> Path:
+    """A repository with one committed file, a.txt."""
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "a.txt").write_text("a\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    return root
+
+
 def _objects_bytes(project: Path) -> int:
     total = 0
     for dirpath, _, files in os.walk(project / ".git" / "objects"):
@@ -115,12 +126,7 @@ def test_history_survives_kill_9_and_the_resumed_step_chains_on_the_last_kept_on
 
 
 def test_snapshot_objects_stay_out_of_the_repository_and_attempts_are_freed(tmp_path):
-    root = tmp_path / "r"
-    root.mkdir()
-    (root / "a.txt").write_text("a\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    root = _committed_repo(tmp_path)
     before = _objects_bytes(root)
     snaps = Snapshotter(root, ticket="t")
     history = StepHistory(snaps.store, run_id("2026-12-02T06:52:09Z"), ["1"])
@@ -139,12 +145,7 @@ def test_snapshot_objects_stay_out_of_the_repository_and_attempts_are_freed(tmp_
 
 
 def test_refs_of_a_run_resumed_keep_their_base(tmp_path):
-    root = tmp_path / "r"
-    root.mkdir()
-    (root / "a.txt").write_text("a\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    root = _committed_repo(tmp_path)
     store = SnapshotStore(root, "odd name/with:chars")
     history = StepHistory(store, "run", ["1"])
     base = history.begin(Snapshot(git(root, "rev-parse", "HEAD^{tree}").strip()))
@@ -158,12 +159,7 @@ def test_refs_of_a_run_resumed_keep_their_base(tmp_path):
 
 def test_steps_are_listed_in_recorded_order_also_when_a_redone_step_broke_the_chain(tmp_path):
     """runs() orders steps by their parent links (one git call) and by git when links break."""
-    root = tmp_path / "r"
-    root.mkdir()
-    (root / "a.txt").write_text("a\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    root = _committed_repo(tmp_path)
     snaps = Snapshotter(root, ticket="t")
     ids = ["1", "10", "2", "3"]  # not sorted by name: the order is the plan's
     history = StepHistory(snaps.store, "run", ids)
@@ -245,12 +241,7 @@ def test_step_refs_written_as_files_are_what_git_reads_and_a_held_lock_is_gits_t
 
     from exec_auto.errors import ExecAutoError
 
-    root = tmp_path / "r"
-    root.mkdir()
-    (root / "a.txt").write_text("a\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    root = _committed_repo(tmp_path)
     store = SnapshotStore(root, "feature-x").ensure()
     history = StepHistory(store, "run", ["1", "2"])
     history.begin(Snapshot(git(root, "rev-parse", "HEAD^{tree}").strip()))
