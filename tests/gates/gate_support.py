@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+
+from exec_auto.gates.base import GateContext, GateReport
+from exec_auto.gates.python import PythonGates
+from tests.conftest import git
 
 FILES = {
     "pyproject.toml": """\
@@ -82,3 +88,21 @@ def write(root: Path, rel: str, text: str) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def commit(root: Path) -> str:
+    """Commit everything as the tree before a step; that tree's id."""
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "before the step")
+    return git(root, "rev-parse", "HEAD^{tree}").strip()
+
+
+def gate_step(
+    demo: Path, context: Callable[..., GateContext], before: str, after: str, rel: str
+) -> GateReport:
+    """The gates after a step that changed rel from before (committed) to after."""
+    write(demo, rel, before)
+    tree = commit(demo)
+    write(demo, rel, after)
+    ctx = replace(context(demo, (rel,)), before_tree=tree)
+    return PythonGates(ctx.config).after_step(ctx)

@@ -10,26 +10,18 @@ version the project's environment has. The bundled ruff never runs on such a pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
-from gate_support import write
+from gate_support import gate_step, write
 
 from exec_auto.gates.base import GateContext
 from exec_auto.gates.python import PythonGates
-from tests.conftest import git
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RUFF = metadata.version("ruff")
 LEGACY = "import os\nimport sys\n\n\ndef old():\n    return os.sep + sys.platform\n"
 STEP = LEGACY + "\n\ndef added( a,b ):\n    unused = 1\n    return a+b\n"
-
-
-def commit(root: Path) -> str:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "before the step")
-    return git(root, "rev-parse", "HEAD^{tree}").strip()
 
 
 def test_offline_hooks_pinned_at_the_installed_ruff_are_judged_by_it_and_named(
@@ -41,11 +33,7 @@ def test_offline_hooks_pinned_at_the_installed_ruff_are_judged_by_it_and_named(
     (demo / ".pre-commit-config.yaml").write_text(
         "repos:\n" + ruff_part.replace("rev: v0.16.0", f"rev: v{RUFF}")
     )
-    write(demo, "src/app/legacy.py", LEGACY)
-    tree = commit(demo)
-    write(demo, "src/app/legacy.py", STEP)
-    ctx = replace(context(demo, ("src/app/legacy.py",)), before_tree=tree)
-    report = PythonGates(ctx.config).after_step(ctx)
+    report = gate_step(demo, context, LEGACY, STEP, "src/app/legacy.py")
     names = [r.name for r in report.results]
     assert names[0] == "pre-commit" and "ruff" not in names
     result = report.results[0]
@@ -75,11 +63,7 @@ def test_local_hook_is_named_with_the_version_of_the_tool_its_entry_runs(
         "        language: system\n"
         "        types: [python]\n"
     )
-    write(demo, "src/app/legacy.py", LEGACY)
-    tree = commit(demo)
-    write(demo, "src/app/legacy.py", STEP)
-    ctx = replace(context(demo, ("src/app/legacy.py",)), before_tree=tree)
-    report = PythonGates(ctx.config).after_step(ctx)
+    report = gate_step(demo, context, LEGACY, STEP, "src/app/legacy.py")
     assert report.results[0].name == "pre-commit"
     assert "ruff" not in [r.name for r in report.results]
     result = report.results[0]

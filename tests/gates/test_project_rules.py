@@ -10,14 +10,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
-from gate_support import write
+from gate_support import gate_step, write
 
 from exec_auto.gates.base import GateContext
 from exec_auto.gates.python import PythonGates
-from tests.conftest import git
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -47,12 +45,6 @@ def added( a,b ):
 )
 
 
-def commit(root: Path) -> str:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "before the step")
-    return git(root, "rev-parse", "HEAD^{tree}").strip()
-
-
 def requests_shape(demo: Path) -> None:
     """demo's src layout with requests 2.31's lint configuration instead of demo's ruff config."""
     pyproject = (demo / "pyproject.toml").read_text()
@@ -67,11 +59,7 @@ def test_black_flake8_project_is_judged_by_black_isort_and_flake8_on_the_steps_l
     demo: Path, context: Callable[..., GateContext]
 ) -> None:
     requests_shape(demo)
-    write(demo, "src/app/legacy.py", LEGACY)
-    tree = commit(demo)
-    write(demo, "src/app/legacy.py", STEP)
-    ctx = replace(context(demo, ("src/app/legacy.py",)), before_tree=tree)
-    report = PythonGates(ctx.config).after_step(ctx)
+    report = gate_step(demo, context, LEGACY, STEP, "src/app/legacy.py")
     by_name = {r.name: r for r in report.results}
     # The project's tools judged; ruff, which the project does not use, did not.
     assert [n for n in by_name if n != "pytest"] == ["isort", "black", "flake8"]
@@ -129,11 +117,7 @@ def test_pre_commit_config_runs_through_real_pre_commit_on_the_steps_lines(
 ) -> None:
     flake8 = shutil.which("flake8") or str(Path(subprocess.sys.executable).parent / "flake8")
     local_hooks(demo, flake8)
-    write(demo, "src/app/legacy.py", LEGACY)
-    tree = commit(demo)
-    write(demo, "src/app/legacy.py", STEP)
-    ctx = replace(context(demo, ("src/app/legacy.py",)), before_tree=tree)
-    report = PythonGates(ctx.config).after_step(ctx)
+    report = gate_step(demo, context, LEGACY, STEP, "src/app/legacy.py")
     names = [r.name for r in report.results]
     assert names[0] == "pre-commit" and "ruff" not in names and "ruff-format" not in names
     result = report.results[0]
@@ -149,12 +133,8 @@ def test_offline_pre_commit_pinning_an_older_ruff_is_never_judged_by_the_bundled
     demo: Path, context: Callable[..., GateContext]
 ) -> None:
     shutil.copy(FIXTURES / "requests-main" / ".pre-commit-config.yaml", demo)
-    write(demo, "src/app/legacy.py", LEGACY)
-    tree = commit(demo)
-    write(demo, "src/app/legacy.py", STEP)
-    ctx = replace(context(demo, ("src/app/legacy.py",)), before_tree=tree)
     # No network here: pre-commit cannot clone ruff-pre-commit, and ruff 0.16.0 is not installed.
-    report = PythonGates(ctx.config).after_step(ctx)
+    report = gate_step(demo, context, LEGACY, STEP, "src/app/legacy.py")
     (result,) = [r for r in report.results if r.name == "pre-commit"]
     (error,) = result.findings
     assert error.type == "gate_error" and error.severity == "high"

@@ -103,10 +103,12 @@ class FormatHooks:
         return "\n\n".join(parts)
 
     def _write(self, what: str, action: Callable[[], list[str]]) -> None:
-        # A format says one line per change it made: none, nothing in the tree changed.
-        messages: list[str] = ["?"]  # a failed write may have changed part of a file
+        # A format says one line per change it made: none, nothing in the tree changed. A
+        # failed write may have changed part of a file.
+        wrote = True
         try:
             messages = action()
+            wrote = bool(messages)
         except (ExecAutoError, OSError) as exc:
             text = exc.one_line() if isinstance(exc, ExecAutoError) else str(exc)
             self.store.log_issue(
@@ -118,7 +120,7 @@ class FormatHooks:
             )
             return
         finally:
-            if messages and self.on_write is not None:
+            if wrote and self.on_write is not None:
                 self.on_write()
         for message in messages:
             self.ui.message(f"[AUTO] {message}")
